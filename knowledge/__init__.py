@@ -1,0 +1,1 @@
+"""Project knowledge: PDFs -> page-aware chunks -> embeddings -> Chroma, and retrieval with citations."""

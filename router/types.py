@@ -1,0 +1,71 @@
+"""Value types that cross the router's seams: messages in, chunks and usage out.
+
+They are plain dataclasses with no Chainlit, database or SDK types in them, so the
+app, the CLI, notebooks and tests all speak the same small language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+Role = Literal["system", "user", "assistant"]
+Kind = Literal["local", "cloud"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a conversation, in the order the model should see it."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """What to generate and how. `model` is the provider's own model name."""
+
+    model: str
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float | None = None
+    seed: int | None = None
+
+
+@dataclass
+class Usage:
+    """Token counts of one call, as reported by the provider."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer, to be shown as soon as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The last chunk of every successful stream: why it stopped and what it cost."""
+
+    usage: Usage
+    finish_reason: str = "stop"
+
+
+Chunk = Union[TextDelta, StreamEnd]
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether a backend can take requests now, and if not, why (shown to users)."""
+
+    available: bool
+    reason: str = ""
+    models: tuple[str, ...] = field(default_factory=tuple)

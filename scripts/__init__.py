@@ -1,0 +1,1 @@
+"""Small helper scripts for set-up and serving."""

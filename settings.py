@@ -1,0 +1,67 @@
+"""The one typed settings object of Hybrid Chat, read from the environment.
+
+Every environment variable the app understands is a field here (the README documents
+each). Packages import `get_settings()` instead of reading `os.environ`, so a notebook,
+a CLI and the app see the same configuration, and tests can build `Settings(...)`
+with explicit values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Configuration of one Hybrid Chat process."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    # --- server -----------------------------------------------------------
+    host: str = Field("127.0.0.1", alias="HOST")
+    port: int = Field(8000, alias="PORT")
+    data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    # --- sign-in ------------------------------------------------------------
+    chat_users: SecretStr = Field(SecretStr(""), alias="CHAT_USERS")
+
+    # --- models ---------------------------------------------------------------
+    models_file: Path | None = Field(None, alias="MODELS_FILE")
+    foundry_model: str = Field("", alias="FOUNDRY_MODEL")
+    foundry_enabled: bool = Field(True, alias="FOUNDRY_ENABLED")
+    max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def models_dir(self) -> Path:
+        """Where prepared local models live (the converted embedded model among them)."""
+        return self.data_dir / "models"
+
+    def local_credentials(self) -> dict[str, str]:
+        """`CHAT_USERS="alice:pw1,bob:pw2"` as {user: password}; empty when unset."""
+        pairs: dict[str, str] = {}
+        for entry in self.chat_users.get_secret_value().split(","):
+            entry = entry.strip()
+            if not entry:
+                continue
+            user, sep, password = entry.partition(":")
+            if not sep or not user.strip() or not password:
+                raise ValueError("CHAT_USERS must look like 'alice:pw1,bob:pw2'")
+            pairs[user.strip()] = password
+        return pairs
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
