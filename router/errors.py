@@ -62,3 +62,7 @@ class AuthenticationFailed(BackendError):
 
 class BadRequest(BackendError):
     """HTTP 400-class: the request itself is wrong (too long, bad parameters). Never retried."""
+
+
+class NoBackendAvailable(BackendError):
+    """No model the route allows can answer now; nothing was sent anywhere."""

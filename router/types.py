@@ -69,3 +69,38 @@ class Health:
     available: bool
     reason: str = ""
     models: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should read inline, e.g. that the answer continues on a fallback model."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Accounting of one answer, returned with the end of the router's stream."""
+
+    backend: str
+    model_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    ttft_s: float | None
+    total_s: float
+    finish_reason: str = "stop"
+    retries: int = 0
+    fallbacks: tuple[str, ...] = ()
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The last event of `Router.stream`: the answer is complete (or stopped) and accounted for."""
+
+    record: CallRecord
+
+
+RouterEvent = Union[TextDelta, Notice, Completed]

@@ -1,0 +1,63 @@
+"""`Router`: the facade the app, the CLI, the gateway and notebooks use.
+
+It owns the catalog and the backends, asks the policy where a message goes
+(`route`) and runs that decision (`stream`). It knows nothing of Chainlit, the
+database or Chroma: callers hand it the conversation and any retrieved passages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+from router.backends.base import Backend
+from router.catalog import ModelCatalog
+from router.decision import RouteDecision, RouteRequest
+from router.executor import execute
+from router.policy import decide
+from router.registry import build_backends, load_catalog
+from router.types import ChatMessage, Health, RouterEvent
+from settings import Settings
+
+
+class Router:
+    """Chooses a model for each message and streams its answer."""
+
+    def __init__(self, catalog: ModelCatalog, backends: Mapping[str, Backend], *, max_tokens: int = 512) -> None:
+        self.catalog = catalog
+        self.backends = dict(backends)
+        self.max_tokens = max_tokens
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Router:
+        """The router exactly as the app builds it (notebooks and the CLI use this too)."""
+        catalog = load_catalog(settings)
+        return cls(catalog, build_backends(settings, catalog), max_tokens=settings.max_output_tokens)
+
+    async def start(self) -> None:
+        """Warm up backends that load something (the in-process model) before the first message."""
+        await asyncio.gather(*(b.start() for b in self.backends.values() if hasattr(b, "start")))
+
+    async def health(self) -> dict[str, Health]:
+        """Every provider the catalog names, with its state (a missing backend is unavailable)."""
+        names = list(dict.fromkeys(spec.provider for spec in self.catalog))
+        states = await asyncio.gather(*(self._health_of(name) for name in names))
+        return dict(zip(names, states))
+
+    async def _health_of(self, name: str) -> Health:
+        backend = self.backends.get(name)
+        if backend is None:
+            return Health(False, reason="this provider is not enabled")
+        return await backend.health()
+
+    async def route(self, request: RouteRequest) -> RouteDecision:
+        return decide(request, self.catalog, await self.health())
+
+    def stream(
+        self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7
+    ) -> AsyncIterator[RouterEvent]:
+        """Stream the answer of `decision`: text deltas, notices, then one `Completed`."""
+        return execute(decision, messages, self.backends, max_tokens=self.max_tokens, temperature=temperature)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(b.aclose() for b in self.backends.values()))
