@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
     embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
+    # --- persistence -------------------------------------------------------------
+    # Empty: SQLite file DATA_DIR/hybrid_chat.db. Else e.g. postgresql+asyncpg://user:pw@host/db.
+    database_url: SecretStr = Field(SecretStr(""), alias="DATABASE_URL")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
