@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
     embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
+    # --- knowledge (project documents) ---------------------------------------
+    chroma_host: str = Field("", alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, alias="CHROMA_PORT")
+    max_upload_mb: float = Field(50, alias="MAX_UPLOAD_MB", gt=0)
+    max_pdf_pages: int = Field(5000, alias="MAX_PDF_PAGES", gt=0)
+    retrieval_k: int = Field(5, alias="RETRIEVAL_K", gt=0)
+    retrieval_min_score: float = Field(0.3, alias="RETRIEVAL_MIN_SCORE")
+
     # --- persistence -------------------------------------------------------------
     # Empty: SQLite file DATA_DIR/hybrid_chat.db. Else e.g. postgresql+asyncpg://user:pw@host/db.
     database_url: SecretStr = Field(SecretStr(""), alias="DATABASE_URL")
@@ -52,6 +60,11 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Where prepared local models live (the converted embedded model among them)."""
         return self.data_dir / "models"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """The embedded Chroma store (used when `CHROMA_HOST` is not set)."""
+        return self.data_dir / "chroma"
 
     @property
     def embedding_model_path(self) -> str:
