@@ -1,1 +1,41 @@
-"""Project knowledge: PDFs -> page-aware chunks -> embeddings -> Chroma, and retrieval with citations."""
+"""Project knowledge: PDFs -> page-aware chunks -> embeddings -> Chroma, and retrieval with citations.
+
+The app uses `KnowledgeBase` (async); `python -m knowledge` is the command line.
+"""
+
+from knowledge._base import DocumentInfo, KnowledgeBase, Progress
+from knowledge._embedding import Embedder
+from knowledge._errors import (
+    EmptyPdf,
+    EncryptedPdf,
+    KnowledgeError,
+    MalformedPdf,
+    NoTextLayer,
+    NotAPdf,
+    PdfRejected,
+    StoreLocked,
+    TooLarge,
+    TooManyPages,
+)
+from knowledge._ingest import IngestProgress, IngestSummary
+from knowledge._retrieve import Passage
+
+__all__ = [
+    "DocumentInfo",
+    "Embedder",
+    "EmptyPdf",
+    "EncryptedPdf",
+    "IngestProgress",
+    "IngestSummary",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "MalformedPdf",
+    "NoTextLayer",
+    "NotAPdf",
+    "Passage",
+    "PdfRejected",
+    "Progress",
+    "StoreLocked",
+    "TooLarge",
+    "TooManyPages",
+]

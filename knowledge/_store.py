@@ -1,0 +1,179 @@
+"""Chroma access: one chunk collection and one document manifest per project, one writer per folder.
+
+Per-project collections (not one collection with a project filter) because Chroma's metadata
+filters are its slow path. A document appears in the manifest only after all its chunks are
+stored, so an interrupted ingestion never shows up as a document and its stray chunks are
+ignored by retrieval and overwritten (same ids) by the next attempt.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
+
+from knowledge._errors import StoreLocked
+from settings import Settings
+
+LOCK_FILE = "hybrid-chat-writer.lock"
+_MANIFEST_VECTOR = [1.0]  # Chroma needs a vector per record; the manifest is only read by id
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str
+    metadata: dict[str, Any]
+    distance: float
+
+
+class WriterLock:
+    """An exclusive lock file: the kernel releases it when the holding process dies."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / LOCK_FILE
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise StoreLocked(str(folder)) from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = -1
+
+
+def open_client(settings: Settings) -> tuple[ClientAPI, WriterLock | None]:
+    """A Chroma server when `CHROMA_HOST` is set, else the embedded store, locked for this process."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        return client, None
+    lock = WriterLock(settings.chroma_dir)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings), lock
+    except Exception:
+        lock.release()
+        raise
+
+
+class ProjectStore:
+    """The chunks and the document manifest of one project."""
+
+    def __init__(self, client: ClientAPI, project_id: str) -> None:
+        self._client = client
+        self.project_id = project_id
+        key = hashlib.sha256(project_id.encode()).hexdigest()[:32]
+        self._chunks_name = f"kb-{key}"
+        self._documents_name = f"kbdocs-{key}"
+
+    def _collection(self, name: str, *, create: bool) -> Collection | None:
+        if create:
+            return self._client.get_or_create_collection(
+                name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"project_id": self.project_id},
+                embedding_function=None,
+            )
+        try:
+            return self._client.get_collection(name, embedding_function=None)
+        except (NotFoundError, ValueError):
+            return None
+
+    # --- documents -------------------------------------------------------------------
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        manifest = self._collection(self._documents_name, create=False)
+        if manifest is None:
+            return None
+        found = manifest.get(ids=[doc_id], include=["metadatas"])
+        return dict(found["metadatas"][0]) if found["ids"] else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        manifest = self._collection(self._documents_name, create=False)
+        if manifest is None:
+            return []
+        return [dict(m) for m in manifest.get(include=["metadatas"])["metadatas"] or []]
+
+    def existing(self, doc_ids: list[str]) -> set[str]:
+        manifest = self._collection(self._documents_name, create=False)
+        if manifest is None or not doc_ids:
+            return set()
+        return set(manifest.get(ids=list(set(doc_ids)), include=[])["ids"])
+
+    def add_document(self, doc_id: str, chunks: list[StoredChunk], vectors: np.ndarray, info: dict[str, Any]) -> None:
+        """Store all chunks, then the manifest entry; on any failure remove what was written."""
+        collection = self._collection(self._chunks_name, create=True)
+        assert collection is not None
+        batch = self._client.get_max_batch_size()
+        try:
+            for start in range(0, len(chunks), batch):
+                part = chunks[start : start + batch]
+                collection.upsert(
+                    ids=[c.id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata for c in part],
+                    embeddings=vectors[start : start + batch],
+                )
+            manifest = self._collection(self._documents_name, create=True)
+            assert manifest is not None
+            manifest.upsert(ids=[doc_id], metadatas=[info], embeddings=[_MANIFEST_VECTOR])
+        except BaseException:
+            self.remove_document(doc_id)
+            raise
+
+    def remove_document(self, doc_id: str) -> bool:
+        """True when the document was listed; its chunks go in any case (also stray ones)."""
+        listed = self.document(doc_id) is not None
+        manifest = self._collection(self._documents_name, create=False)
+        if manifest is not None:
+            manifest.delete(ids=[doc_id])
+        collection = self._collection(self._chunks_name, create=False)
+        if collection is not None:
+            collection.delete(where={"doc_id": doc_id})
+        return listed
+
+    def count(self) -> int:
+        collection = self._collection(self._chunks_name, create=False)
+        return collection.count() if collection is not None else 0
+
+    def drop(self) -> None:
+        for name in (self._chunks_name, self._documents_name):
+            if self._collection(name, create=False) is not None:
+                self._client.delete_collection(name)
+
+    # --- search ----------------------------------------------------------------------
+    def nearest(self, vector: np.ndarray, k: int) -> list[Hit]:
+        collection = self._collection(self._chunks_name, create=False)
+        if collection is None or k <= 0:
+            return []
+        result = collection.query(
+            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            Hit(text or "", dict(meta or {}), float(distance))
+            for text, meta, distance in zip(
+                result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            )
+        ]
