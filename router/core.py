@@ -16,6 +16,7 @@ from router.decision import RouteDecision, RouteRequest
 from router.executor import execute
 from router.policy import decide
 from router.registry import build_backends, load_catalog
+from router.resilience import Resilience
 from router.types import ChatMessage, Health, RouterEvent
 from settings import Settings
 
@@ -23,16 +24,23 @@ from settings import Settings
 class Router:
     """Chooses a model for each message and streams its answer."""
 
-    def __init__(self, catalog: ModelCatalog, backends: Mapping[str, Backend], *, max_tokens: int = 512) -> None:
+    def __init__(
+        self, catalog: ModelCatalog, backends: Mapping[str, Backend], *, max_tokens: int = 512,
+        resilience: Resilience | None = None,
+    ) -> None:
         self.catalog = catalog
         self.backends = dict(backends)
         self.max_tokens = max_tokens
+        self.resilience = resilience or Resilience()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
         """The router exactly as the app builds it (notebooks and the CLI use this too)."""
         catalog = load_catalog(settings)
-        return cls(catalog, build_backends(settings, catalog), max_tokens=settings.max_output_tokens)
+        return cls(
+            catalog, build_backends(settings, catalog), max_tokens=settings.max_output_tokens,
+            resilience=Resilience.from_settings(settings),
+        )
 
     async def start(self) -> None:
         """Warm up backends that load something (the in-process model) before the first message."""
@@ -57,7 +65,10 @@ class Router:
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7
     ) -> AsyncIterator[RouterEvent]:
         """Stream the answer of `decision`: text deltas, notices, then one `Completed`."""
-        return execute(decision, messages, self.backends, max_tokens=self.max_tokens, temperature=temperature)
+        return execute(
+            decision, messages, self.backends, max_tokens=self.max_tokens, temperature=temperature,
+            resilience=self.resilience,
+        )
 
     async def aclose(self) -> None:
         await asyncio.gather(*(b.aclose() for b in self.backends.values()))

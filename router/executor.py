@@ -1,16 +1,53 @@
-"""Run a decision: stream the answer from its first candidate and account for the call."""
+"""Run a decision: stream from the first candidate that works, retry and fall back, account for it all.
+
+Per candidate (in the decision's order, so a private route never reaches a cloud model):
+skip it while its circuit breaker is open; otherwise stream under the first-token and
+whole-answer timeouts, retrying transient failures that happened before any text.
+A failure after text was shown is not retried on the same backend (it may fail the
+same way while the user waits): the next candidate continues the answer instead.
+
+How a fallback continues a cut-off answer: it gets the conversation, the partial
+answer as an assistant turn, and a user turn asking it to carry on from exactly
+where it stopped. Pure assistant-prefix continuation would be neater, but the
+OpenAI chat API does not support prefill and Gemini and small local models honour
+it unevenly, while an explicit instruction works the same on all four providers.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from functools import lru_cache
 
+from router.accounting import CallMeter
 from router.backends.base import Backend
 from router.decision import RouteDecision
-from router.errors import NoBackendAvailable
-from router.types import (
-    CallRecord, ChatMessage, Completed, GenerationParams, RouterEvent, StreamEnd, TextDelta, Usage,
+from router.errors import BackendError, BadRequest, NoBackendAvailable
+from router.resilience import CircuitBreaker, Resilience, with_timeouts
+from router.types import ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta
+
+log = logging.getLogger(__name__)
+
+CONTINUE_INSTRUCTION = (
+    "Your previous answer was cut off by a technical problem. Continue it from exactly where it "
+    "stopped, without repeating anything and without mentioning the interruption."
 )
+
+
+@lru_cache(maxsize=1)
+def shared_resilience() -> Resilience:
+    """The process-wide breakers and limits from the settings, for callers that pass none."""
+    from settings import get_settings
+
+    return Resilience.from_settings(get_settings())
+
+
+def continuation_messages(messages: Sequence[ChatMessage], partial: str) -> list[ChatMessage]:
+    """The conversation a fallback gets to finish `partial` (see the module docstring for why)."""
+    return [*messages, ChatMessage("assistant", partial), ChatMessage("user", CONTINUE_INSTRUCTION)]
 
 
 async def execute(
@@ -20,34 +57,101 @@ async def execute(
     *,
     max_tokens: int,
     temperature: float = 0.7,
+    resilience: Resilience | None = None,
 ) -> AsyncIterator[RouterEvent]:
-    """Yield `TextDelta`s and finally one `Completed` with the call's accounting."""
-    spec = decision.model
-    if spec is None:
+    """Yield `TextDelta`s, `Notice`s when the user should know something, then one `Completed`.
+
+    Raises `NoBackendAvailable` only when the decision lists no model at all (nothing
+    was sent). Any later failure ends the stream normally: a `Notice` says what
+    happened and the `Completed` record carries `finish_reason="error"` and `error`.
+    """
+    if not decision.candidates:
         raise NoBackendAvailable("; ".join(decision.reasons) or "no model can answer now")
-    backend = backends[spec.provider]
-    params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
-    started = time.perf_counter()
-    first_token_at: float | None = None
-    end = StreamEnd(Usage(), finish_reason="cancelled")
-    async for chunk in backend.stream(messages, params):
-        if isinstance(chunk, TextDelta):
-            if first_token_at is None:
-                first_token_at = time.perf_counter()
-            yield chunk
-        elif isinstance(chunk, StreamEnd):
-            end = chunk
-    yield Completed(
-        CallRecord(
-            backend=backend.name,
-            model_id=spec.id,
-            model=spec.model,
-            prompt_tokens=end.usage.prompt_tokens,
-            completion_tokens=end.usage.completion_tokens,
-            cost_usd=spec.cost(end.usage.prompt_tokens, end.usage.completion_tokens),
-            ttft_s=None if first_token_at is None else first_token_at - started,
-            total_s=time.perf_counter() - started,
-            finish_reason=end.finish_reason,
-            message_count=len(messages),
-        )
-    )
+    resilience = resilience or shared_resilience()
+    timeouts = resilience.timeouts
+    deadline = time.monotonic() + timeouts.total_s
+    meter = CallMeter(message_count=len(messages))
+    shown: list[str] = []  # everything the user has seen, across fallbacks
+    trouble = ""  # why the previous candidate could not answer, told when the next one takes over
+    skipped: list[str] = []
+
+    for spec in decision.candidates:
+        backend = backends.get(spec.provider)
+        breaker = resilience.breaker(spec.provider)
+        if backend is None:
+            skipped.append(f"{spec.label}: this provider is not enabled")
+            continue
+        if not breaker.allow():
+            skipped.append(f"{spec.label}: paused after repeated failures ({breaker.last_error})")
+            continue
+        if trouble:
+            yield Notice(f"{trouble} Continuing with {spec.label}." if shown else f"{trouble} Answering with {spec.label}.")
+            trouble = ""
+        conversation = continuation_messages(messages, "".join(shown)) if shown else list(messages)
+        params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
+        retries = 0
+        while True:
+            attempt = meter.begin(spec, backend.name, conversation)
+            try:
+                async with aclosing(with_timeouts(
+                    backend.stream(conversation, params),
+                    first_item_s=timeouts.first_token_s, deadline=deadline, backend=backend.name,
+                )) as chunks:
+                    async for chunk in chunks:
+                        if isinstance(chunk, TextDelta):
+                            meter.text(attempt, chunk.text)
+                            shown.append(chunk.text)
+                            yield chunk
+                        elif isinstance(chunk, StreamEnd):
+                            attempt.end = chunk
+            except BackendError as error:
+                error.backend = error.backend or backend.name
+                log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
+                if not isinstance(error, BadRequest):
+                    breaker.record_failure(error)
+                if attempt.text_chars:
+                    trouble = f"{spec.label} stopped in the middle of the answer ({error.message})."
+                    break
+                delay = _retry_delay(resilience, breaker, error, retries, deadline)
+                if delay is not None:
+                    retries += 1
+                    meter.retries += 1
+                    await asyncio.sleep(delay)
+                    continue
+                trouble = f"{spec.label} could not answer ({error.message})."
+                break
+            except BaseException:
+                breaker.release_probe()  # the user stopped the answer: no verdict on the backend
+                raise
+            breaker.record_success()
+            yield Completed(meter.record(finish_reason=attempt.end.finish_reason if attempt.end else "stop"))
+            return
+
+    reasons = [trouble.rstrip(".")] if trouble else []
+    reasons += skipped
+    if not meter.attempts:
+        raise NoBackendAvailable("; ".join(reasons) or "no model can answer now")
+    if shown:
+        text = f"{trouble} No other model this conversation may use could finish it."
+    else:
+        text = f"No model could answer: {'; '.join(reasons)}."
+    yield Notice(text.strip())
+    yield Completed(meter.record(finish_reason="error", error="; ".join(reasons)))
+
+
+def _retry_delay(
+    resilience: Resilience, breaker: CircuitBreaker, error: BackendError, retries: int, deadline: float
+) -> float | None:
+    """Seconds to wait before retrying the same backend, or None to move on to the next candidate.
+
+    A breaker that opened because of this failure means "stop sending here", unless it
+    opened for the provider's own Retry-After, which is exactly the wait being honoured.
+    """
+    if not resilience.retry.should_retry(error, retries):
+        return None
+    delay = resilience.retry.delay(error, retries)
+    if delay is None or time.monotonic() + delay >= deadline:
+        return None
+    if breaker.state == "open" and error.retry_after is None:
+        return None
+    return delay

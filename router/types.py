@@ -94,6 +94,8 @@ class CallRecord:
     retries: int = 0
     fallbacks: tuple[str, ...] = ()
     message_count: int = 0
+    #: Why the answer is missing or incomplete (safe to show); empty when it finished.
+    error: str = ""
 
 
 @dataclass(frozen=True)

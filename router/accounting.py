@@ -1,0 +1,84 @@
+"""What one answer cost, across every attempt it took (retries and fallbacks included).
+
+Providers report usage only at the end of a stream, so an attempt that broke off
+after sending text has no figures; it is estimated (about four characters per
+token) because the provider bills it all the same.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from router.catalog import ModelSpec
+from router.types import CallRecord, ChatMessage, StreamEnd, Usage
+
+_CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / _CHARS_PER_TOKEN)
+
+
+@dataclass
+class Attempt:
+    """One request sent to one backend."""
+
+    spec: ModelSpec
+    backend: str
+    prompt_chars: int
+    text_chars: int = 0
+    end: StreamEnd | None = None
+
+    @property
+    def usage(self) -> Usage:
+        if self.end is not None:
+            return self.end.usage
+        if self.text_chars:
+            return Usage(math.ceil(self.prompt_chars / _CHARS_PER_TOKEN), math.ceil(self.text_chars / _CHARS_PER_TOKEN))
+        return Usage()  # failed before any output: providers do not bill refused requests
+
+
+@dataclass
+class CallMeter:
+    """Collects attempts and timings while the executor runs, then renders the `CallRecord`."""
+
+    message_count: int
+    started: float = field(default_factory=time.perf_counter)
+    first_token_at: float | None = None
+    retries: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def begin(self, spec: ModelSpec, backend: str, messages: Sequence[ChatMessage]) -> Attempt:
+        attempt = Attempt(spec, backend, prompt_chars=sum(len(m.content) for m in messages))
+        self.attempts.append(attempt)
+        return attempt
+
+    def text(self, attempt: Attempt, text: str) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        attempt.text_chars += len(text)
+
+    def record(self, *, finish_reason: str, error: str = "") -> CallRecord:
+        """The accounting of the whole answer; backend and model are those of the last attempt."""
+        last = self.attempts[-1]
+        primary = self.attempts[0].spec.id
+        fallbacks = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.spec.id != primary))
+        usages = [(a.spec, a.usage) for a in self.attempts]
+        return CallRecord(
+            backend=last.backend,
+            model_id=last.spec.id,
+            model=last.spec.model,
+            prompt_tokens=sum(u.prompt_tokens for _, u in usages),
+            completion_tokens=sum(u.completion_tokens for _, u in usages),
+            cost_usd=sum(spec.cost(u.prompt_tokens, u.completion_tokens) for spec, u in usages),
+            ttft_s=None if self.first_token_at is None else self.first_token_at - self.started,
+            total_s=time.perf_counter() - self.started,
+            finish_reason=finish_reason,
+            retries=self.retries,
+            fallbacks=fallbacks,
+            message_count=self.message_count,
+            error=error,
+        )

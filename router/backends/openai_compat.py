@@ -1,0 +1,164 @@
+"""Any server that speaks OpenAI's chat-completions API, through the official `openai` client.
+
+GPT (api.openai.com or any compatible gateway via `OPENAI_BASE_URL`) and Ollama (its
+`/v1` routes) are both this backend with different names, kinds and key rules. The
+SDK's own retries are switched off: `router.resilience` decides what is retried,
+so a failing provider is not hammered by two retry loops at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from pydantic import SecretStr
+
+from router.backends._health import HealthCache
+from router.backends._http import error_from_status
+from router.backends.base import Backend
+from router.errors import BackendError, BackendTimeout, BackendUnavailable
+from router.types import ChatMessage, Chunk, GenerationParams, Health, Kind, StreamEnd, TextDelta, Usage
+
+log = logging.getLogger(__name__)
+
+
+class OpenAICompatibleBackend(Backend):
+    """Chat completions over HTTP with streaming and a final usage chunk."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: Kind,
+        model: str,
+        base_url: str | None = None,
+        api_key: SecretStr | None = None,
+        key_env: str = "OPENAI_API_KEY",
+        key_required: bool = True,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 30.0,
+    ) -> None:
+        """`read_timeout_s` bounds the silence between two chunks; whole-answer limits are the executor's."""
+        self.name = name
+        self.kind = kind
+        self.model = model
+        self.base_url = base_url or None
+        self._api_key = api_key if api_key is not None else SecretStr("")
+        self._key_env = key_env
+        self._key_required = key_required
+        self._timeout = (connect_timeout_s, read_timeout_s)
+        self._client = None
+        self._health = HealthCache(self._probe)
+
+    def _missing_key(self) -> bool:
+        return self._key_required and not self._api_key.get_secret_value()
+
+    @property
+    def client(self):
+        """The SDK client, created on first use (never at start-up, so a missing key cannot crash it)."""
+        if self._client is None:
+            import openai
+
+            connect, read = self._timeout
+            self._client = openai.AsyncOpenAI(
+                # Servers without auth (Ollama) still need a non-empty key for the client.
+                api_key=self._api_key.get_secret_value() or "unused",
+                base_url=self.base_url,
+                timeout=openai.Timeout(read, connect=connect),
+                max_retries=0,
+            )
+        return self._client
+
+    # --- contract ------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        if self._missing_key():
+            return Health(False, reason=f"{self._key_env} is not set")
+        return await self._health.get()
+
+    async def _probe(self) -> Health:
+        """List the server's models: cheap, free, and proves the address and the key."""
+        try:
+            names = await self._list_models()
+        except BackendError as exc:
+            return Health(False, reason=exc.message)
+        if self.model and names and self.model not in names:
+            return Health(False, reason=self._model_missing_reason(), models=tuple(names))
+        return Health(True, models=tuple(names))
+
+    def _model_missing_reason(self) -> str:
+        return f"the server does not offer the model '{self.model}'"
+
+    async def models(self) -> list[str]:
+        if self._missing_key():
+            return []
+        try:
+            return await self._list_models()
+        except BackendError:
+            return []
+
+    async def _list_models(self) -> list[str]:
+        try:
+            page = await self.client.models.list()
+            return sorted(model.id for model in page.data)
+        except Exception as exc:
+            raise self._translate(exc) from None
+
+    async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
+        if self._missing_key():
+            raise BackendUnavailable(f"{self._key_env} is not set", backend=self.name)
+        request = {
+            "model": params.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if params.top_p is not None:
+            request["top_p"] = params.top_p
+        if params.seed is not None:
+            request["seed"] = params.seed
+        usage, finish_reason = Usage(), "stop"
+        try:
+            response = await self.client.chat.completions.create(**request)
+            try:
+                async for chunk in response:
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            yield TextDelta(choice.delta.content)
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+            finally:
+                await response.close()
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from None
+        yield StreamEnd(usage, finish_reason=finish_reason)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    # --- errors --------------------------------------------------------------------
+
+    def _translate(self, exc: Exception) -> BackendError:
+        """SDK and transport exceptions -> router errors, with messages safe to show (no key, no body)."""
+        import openai
+
+        log.debug("%s call failed: %s", self.name, type(exc).__name__)
+        if isinstance(exc, openai.APITimeoutError):
+            return BackendTimeout("the server did not answer in time", backend=self.name)
+        if isinstance(exc, openai.APIConnectionError):
+            return BackendUnavailable(f"cannot reach {self._where()}", backend=self.name)
+        if isinstance(exc, openai.APIStatusError):
+            return error_from_status(exc.status_code, exc.response.headers, self.name, self._key_env)
+        # Anything else was raised while reading the stream: a dropped connection or a broken chunk.
+        return BackendError(f"the connection broke off ({type(exc).__name__})", backend=self.name, transient=True)
+
+    def _where(self) -> str:
+        return self.base_url or "the OpenAI API"
+
