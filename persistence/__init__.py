@@ -1,1 +1,37 @@
-"""Persistence: Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL, plus our own tables."""
+"""Persistence: Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL, plus our own tables.
+
+Start-up: `await upgrade_database(database_url())`, then register
+`HybridDataLayer.from_settings()` with `@cl.data_layer` and include `make_file_router(layer)`.
+"""
+
+from .data_layer import HybridDataLayer, decode_json, utc_timestamp
+from .engine import create_engine, database_url, normalise_url
+from .errors import PersistenceError
+from .files import ReadPolicy, make_file_router, thread_author_policy
+from .migrate import current_revision, head_revision, upgrade_database
+from .projects import (
+    Member,
+    Project,
+    add_member,
+    create_project,
+    delete_project,
+    get_project,
+    is_member,
+    list_members,
+    list_projects,
+    remove_member,
+    rename_project,
+    set_project_private,
+)
+from .resume import Turn, conversation_turns
+from .storage import LocalStorageClient
+from .usage import UsageRecord, UsageSummary, record_usage, usage_summary
+
+__all__ = [
+    "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError", "Project", "ReadPolicy", "Turn",
+    "UsageRecord", "UsageSummary", "add_member", "conversation_turns", "create_engine", "create_project",
+    "current_revision", "database_url", "decode_json", "delete_project", "get_project", "head_revision",
+    "is_member", "list_members", "list_projects", "make_file_router", "normalise_url", "record_usage",
+    "remove_member", "rename_project", "set_project_private", "thread_author_policy", "upgrade_database",
+    "usage_summary", "utc_timestamp",
+]

@@ -1,0 +1,40 @@
+"""SQLAlchemy Core views of Hybrid Chat's own tables (created by migration 0002)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+projects = sa.Table(
+    "projects", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("private", sa.Boolean, nullable=False),
+)
+
+project_members = sa.Table(
+    "project_members", metadata,
+    sa.Column("project_id", sa.Text, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+message_usage = sa.Table(
+    "message_usage", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("step_id", sa.Text, nullable=False, unique=True),
+    sa.Column("thread_id", sa.Text),
+    sa.Column("user_identifier", sa.Text, nullable=False),
+    sa.Column("backend", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False),
+    sa.Column("ttft_ms", sa.Float),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,119 @@
+"""A throw-away PostgreSQL server for tests and benchmarks (Debian's `postgresql` package).
+
+`initdb` into a temporary folder, `postgres` on a free 127.0.0.1 port with its socket in that
+folder, trust authentication, stopped and deleted at the end. PostgreSQL refuses to run as
+root, so as root the server runs as the `postgres` system user (created by the Debian package).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SERVICE_USER = "postgres"
+
+
+def find_postgres_bin() -> Path | None:
+    """The newest `/usr/lib/postgresql/<version>/bin` holding initdb, or None."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """One running server; `url(database)` gives a SQLAlchemy asyncpg URL."""
+
+    def __init__(self, bin_dir: Path, root: Path, port: int, process: subprocess.Popen, user: str):
+        self.bin_dir, self.root, self.port, self.process, self.user = bin_dir, root, port, process, user
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; returns its asyncpg URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self._psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def _psql(self, sql: str) -> None:
+        subprocess.run(
+            [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+             "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+            check=True, capture_output=True, text=True, timeout=60,
+        )
+
+
+def _as_service_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVICE_USER, "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
+    """Start a private PostgreSQL server, yield it, stop it and delete its folder."""
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="hybrid-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, SERVICE_USER, SERVICE_USER)
+    db_user = SERVICE_USER if os.geteuid() == 0 else os.environ.get("USER", "postgres")
+    process = None
+    try:
+        subprocess.run(
+            _as_service_user([str(bin_dir / "initdb"), "-D", str(data), "-U", db_user, "-A", "trust",
+                              "-E", "UTF8", "--no-sync"]),
+            check=True, capture_output=True, text=True, timeout=120,
+        )
+        port = _free_port()
+        log = open(root / "server.log", "wb")
+        process = subprocess.Popen(
+            _as_service_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
+                              "-h", "127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300",
+                              "-c", "shared_buffers=32MB"]),
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        server = PostgresServer(bin_dir, root, port, process, db_user)
+        _wait_until_ready(server, startup_timeout)
+        yield server
+    finally:
+        if process is not None:
+            process.terminate()  # SIGTERM = "smart" shutdown; the sessions are gone by now
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_until_ready(server: PostgresServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"postgres exited: {(server.root / 'server.log').read_text(errors='replace')}")
+        ready = subprocess.run(
+            [str(server.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)],
+            capture_output=True,
+        )
+        if ready.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("postgres did not become ready in time")
