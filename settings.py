@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, alias="PORT")
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # The public in-browser demo page at /webgpu (serves ~200 MB of model files to any visitor).
+    webgpu_demo: bool = Field(True, alias="WEBGPU_DEMO")
 
     # --- sign-in ------------------------------------------------------------
     chat_users: SecretStr = Field(SecretStr(""), alias="CHAT_USERS")
