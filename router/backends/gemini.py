@@ -111,7 +111,9 @@ class GeminiBackend(Backend):
             pager = await self.client.aio.models.list(config={"page_size": 100})
             return sorted(model.name.removeprefix("models/") for model in pager.page if model.name)
         except Exception as exc:
-            raise self._translate(exc) from None
+            failure = self._translate(exc)
+        # Raised outside the handler so the SDK error (which may quote the request) is not its context.
+        raise failure
 
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
         if self._missing_key():
@@ -126,7 +128,7 @@ class GeminiBackend(Backend):
             top_p=params.top_p,
             seed=params.seed,
         )
-        usage, finish_reason = Usage(), "stop"
+        usage, finish_reason, failure = Usage(), "stop", None
         try:
             response = await self.client.aio.models.generate_content_stream(
                 model=params.model, contents=contents, config=config
@@ -151,7 +153,9 @@ class GeminiBackend(Backend):
         except BackendError:
             raise
         except Exception as exc:
-            raise self._translate(exc) from None
+            failure = self._translate(exc)
+        if failure is not None:
+            raise failure  # outside the handler: the SDK error must not ride along as __context__
         yield StreamEnd(usage, finish_reason=finish_reason)
 
     async def aclose(self) -> None:

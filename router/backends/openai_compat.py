@@ -102,7 +102,9 @@ class OpenAICompatibleBackend(Backend):
             page = await self.client.models.list()
             return sorted(model.id for model in page.data)
         except Exception as exc:
-            raise self._translate(exc) from None
+            failure = self._translate(exc)
+        # Raised outside the handler so the SDK error (which may quote the request) is not its context.
+        raise failure
 
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
         if self._missing_key():
@@ -119,7 +121,7 @@ class OpenAICompatibleBackend(Backend):
             request["top_p"] = params.top_p
         if params.seed is not None:
             request["seed"] = params.seed
-        usage, finish_reason = Usage(), "stop"
+        usage, finish_reason, failure = Usage(), "stop", None
         try:
             response = await self.client.chat.completions.create(**request)
             try:
@@ -136,7 +138,9 @@ class OpenAICompatibleBackend(Backend):
         except BackendError:
             raise
         except Exception as exc:
-            raise self._translate(exc) from None
+            failure = self._translate(exc)
+        if failure is not None:
+            raise failure  # outside the handler: the SDK error must not ride along as __context__
         yield StreamEnd(usage, finish_reason=finish_reason)
 
     async def aclose(self) -> None:
