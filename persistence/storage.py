@@ -22,7 +22,7 @@ _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._ -]+")
 
 def safe_file_name(name: str) -> str:
     """A file name that cannot climb out of its folder or hide (keeps letters, digits, . _ - space)."""
-    cleaned = _UNSAFE_NAME_CHARS.sub("_", name).strip(" .")
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_NAME_CHARS.sub("_", name)).strip(" .")
     return cleaned[:150] or "file"
 
 

@@ -1,0 +1,75 @@
+"""Every data-layer test runs on SQLite and on a real PostgreSQL started for the session."""
+
+from __future__ import annotations
+
+import uuid
+
+import chainlit.data
+import pytest
+from chainlit.context import init_http_context
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.user import User
+
+from _postgres import find_postgres_bin, running_postgres
+from persistence import HybridDataLayer, LocalStorageClient, upgrade_database
+
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if find_postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (make system-deps)")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=ENGINES)
+def empty_database_url(request, tmp_path) -> str:
+    """A fresh, empty database on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hybrid_chat.db'}"
+    return request.getfixturevalue("postgres_server").create_database()
+
+
+@pytest.fixture
+async def database_url(empty_database_url) -> str:
+    """A fresh database migrated to the newest schema."""
+    await upgrade_database(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+def storage(tmp_path) -> LocalStorageClient:
+    return LocalStorageClient(tmp_path / "files")
+
+
+@pytest.fixture
+async def chainlit_context(monkeypatch):
+    """A chainlit HTTP context (writes happen at once) with no global data layer of chainlit's own."""
+    monkeypatch.setattr(chainlit.data, "_data_layer", None)
+    monkeypatch.setattr(chainlit.data, "_data_layer_initialized", True)
+    init_http_context()
+
+
+@pytest.fixture
+async def layer(database_url, storage, chainlit_context):
+    data_layer = HybridDataLayer(database_url, storage_provider=storage)
+    yield data_layer
+    await data_layer.close()
+
+
+@pytest.fixture
+async def stock_layer(database_url, storage, chainlit_context):
+    """Chainlit 2.12's own layer on the same database, to show each defect we fix."""
+    data_layer = SQLAlchemyDataLayer(database_url, storage_provider=storage)
+    yield data_layer
+    await data_layer.close()
+
+
+@pytest.fixture
+def new_user(layer):
+    async def create(name: str | None = None):
+        return await layer.create_user(User(identifier=name or f"user-{uuid.uuid4().hex[:8]}"))
+
+    return create
