@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     breaker_failure_threshold: int = Field(3, ge=1, alias="BREAKER_FAILURE_THRESHOLD")
     breaker_cooldown_s: float = Field(30.0, gt=0, alias="BREAKER_COOLDOWN_S")
 
+    # --- routing policy ------------------------------------------------------------
+    # Share of "auto" messages meant for cloud models; calibrates the complexity threshold.
+    router_cloud_share: float = Field(0.3, ge=0, le=1, alias="ROUTER_CLOUD_SHARE")
+    # Operator switch: every message is private (local models only), whatever users choose.
+    privacy_strict: bool = Field(False, alias="PRIVACY_STRICT")
+    # Weights of the complexity router (default: router/complexity_weights.npz).
+    complexity_weights_file: Path | None = Field(None, alias="COMPLEXITY_WEIGHTS_FILE")
+
     # --- knowledge (project documents) ---------------------------------------
     chroma_host: str = Field("", alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT")
