@@ -1,0 +1,64 @@
+"""Build what a model sees: a system prompt for the assistant mode, then the turns that fit.
+
+The app keeps the whole conversation; each request sends the newest turns that fit in
+the chosen model's context window (oldest turns are dropped first, the system prompt and
+the new message always stay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from router.types import ChatMessage
+
+GENERAL_MODE = "general"
+ENGLISH_PRACTICE_MODE = "english-practice"
+
+SYSTEM_PROMPTS = {
+    GENERAL_MODE: (
+        "You are Hybrid Chat, a helpful, honest and concise assistant. "
+        "Answer in the language the user writes in. If you are not sure, say so."
+    ),
+    ENGLISH_PRACTICE_MODE: (
+        "You are an English tutor. For every message the user writes:\n"
+        "1. Point out each language error (grammar, spelling, word choice) and show the corrected sentence.\n"
+        "2. Suggest better or more natural words and phrases, briefly saying why.\n"
+        "3. Give one short tip on usage the user can remember.\n"
+        "Then reply to what the user said, in simple, correct English. Be encouraging and brief."
+    ),
+}
+
+# A conservative characters-per-token ratio for English text: over-estimating the
+# prompt's size only drops an old turn early, under-estimating would overflow the model.
+_CHARS_PER_TOKEN = 3.0
+_PER_MESSAGE_OVERHEAD = 8
+
+
+def estimate_tokens(message: ChatMessage) -> int:
+    return int(len(message.content) / _CHARS_PER_TOKEN) + _PER_MESSAGE_OVERHEAD
+
+
+def build_messages(
+    history: Sequence[ChatMessage],
+    user_text: str,
+    *,
+    mode: str = GENERAL_MODE,
+    context_length: int,
+    max_output_tokens: int,
+) -> tuple[ChatMessage, ...]:
+    """System prompt + the newest earlier turns that fit + the new user message."""
+    system = ChatMessage("system", SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE]))
+    new = ChatMessage("user", user_text)
+    budget = context_length - max_output_tokens - estimate_tokens(system) - estimate_tokens(new)
+    kept: list[ChatMessage] = []
+    for message in reversed(history):
+        cost = estimate_tokens(message)
+        if cost > budget:
+            break
+        budget -= cost
+        kept.append(message)
+    kept.reverse()
+    # A conversation must not start with an orphaned assistant turn.
+    while kept and kept[0].role == "assistant":
+        kept.pop(0)
+    return (system, *kept, new)

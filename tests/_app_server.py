@@ -1,0 +1,88 @@
+"""Start the real app (`chainlit run app.py`) on a free 127.0.0.1 port for a test, and stop it.
+
+Each server gets its own DATA_DIR; the prepared embedded model is shared through a
+symlink so no test pays the conversion twice.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """A running Hybrid Chat process. Use as a context manager."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.auth_secret = secrets.token_urlsafe(48)
+        self.log_path = data_dir / "server.log"
+        self._env = env or {}
+        self._process: subprocess.Popen | None = None
+
+    def __enter__(self) -> AppServer:
+        from router.embedded_model import prepare_embedded_model
+        from settings import get_settings
+
+        models = prepare_embedded_model(get_settings().models_dir).parent
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "models").exists():
+            (self.data_dir / "models").symlink_to(models, target_is_directory=True)
+        env = {
+            **os.environ,
+            "DATA_DIR": str(self.data_dir),
+            "CHAINLIT_AUTH_SECRET": self.auth_secret,
+            "CHAINLIT_URL": self.url,
+            "PYTHONUNBUFFERED": "1",
+            **self._env,
+        }
+        self._log = open(self.log_path, "w")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the app exited early:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/project/settings", timeout=2).status_code in (200, 401):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"the app did not answer within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __exit__(self, *exc) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._log.close()

@@ -1,0 +1,47 @@
+"""Fixtures shared by every test package: the running app and a headless Chromium."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _app_server import AppServer  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The app with two password users (alice is the admin), shared by the session's tests."""
+    users = ",".join(f"{user}:{password}" for user, password in TEST_USERS.items())
+    with AppServer(tmp_path_factory.mktemp("app"), env={"CHAT_USERS": users}) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

@@ -1,0 +1,120 @@
+"""End to end in headless Chromium: sign in, pick a profile, chat with the real embedded model."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from conftest import TEST_USERS
+
+pytestmark = pytest.mark.e2e
+
+LOCAL_PROFILE = "SmolLM2 135M (Foundry Local)"
+
+
+class SocketLog:
+    """Every socket.io frame the page receives, to see streaming and the end of each task."""
+
+    def __init__(self, page) -> None:
+        self.frames: list[str] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._record))
+
+    def _record(self, frame) -> None:
+        self.frames.append(frame if isinstance(frame, str) else "")
+
+    def count(self, event: str) -> int:
+        return sum(f'"{event}"' in frame for frame in self.frames)
+
+    def answered(self) -> int:
+        """How many `on_message` runs have finished (each ends with an update of its run step)."""
+        return sum('["update_message",{"name":"on_message"' in frame for frame in self.frames)
+
+    def wait_for_answers(self, count: int, page, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while self.answered() < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {self.answered()} answers after {timeout} s")
+            page.wait_for_timeout(200)
+
+
+def sign_in(page, url: str, user: str = "alice") -> None:
+    page.goto(url)
+    page.fill("#email", user)
+    page.fill("#password", TEST_USERS[user])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#chat-input")
+
+
+def pick_profile(page, name: str) -> None:
+    page.click("#chat-profiles")
+    page.get_by_role("option", name=name).first.click()
+    page.wait_for_timeout(500)
+
+
+def send(page, text: str) -> None:
+    page.fill("#chat-input", text)
+    page.click("#chat-submit")
+
+
+def test_two_streamed_turns_with_the_local_model(app_server, page):
+    sockets = SocketLog(page)
+    sign_in(page, app_server.url)
+    pick_profile(page, LOCAL_PROFILE)
+
+    send(page, "My name is Zorblax. Say hello to me.")
+    sockets.wait_for_answers(1, page)
+    tokens_first = sockets.count("stream_token")
+    send(page, "What is my name?")
+    sockets.wait_for_answers(2, page)
+    tokens_second = sockets.count("stream_token") - tokens_first
+
+    answers = page.locator('[data-step-type="assistant_message"]')
+    assert answers.count() == 2
+    assert all(answers.nth(i).inner_text().strip() for i in range(2))
+    # Streamed token by token, not delivered in one piece.
+    assert tokens_first >= 3 and tokens_second >= 3
+
+    # The second request carried the first turn: system + user + assistant + user.
+    page.get_by_text("Used Route").nth(1).click()
+    assert page.get_by_text("4 messages sent to the model").is_visible()
+    page.get_by_text("Used Route").nth(0).click()
+    assert page.get_by_text("2 messages sent to the model").is_visible()
+    assert page.get_by_text(re.compile(r"SmolLM2 135M \(Foundry Local\) \(local")).first.is_visible()
+
+
+def test_unavailable_profile_explains_why(app_server, page):
+    sockets = SocketLog(page)
+    sign_in(page, app_server.url, user="bob")
+    pick_profile(page, "Gemini 2.5 Flash (unavailable)")
+    send(page, "Hello?")
+    sockets.wait_for_answers(1, page)
+    assert page.get_by_text(re.compile("No model can answer right now: Gemini 2.5 Flash is unavailable")).is_visible()
+
+
+def test_stop_keeps_the_partial_answer(app_server, page):
+    sockets = SocketLog(page)
+    sign_in(page, app_server.url)
+    pick_profile(page, LOCAL_PROFILE)
+    send(page, "Write a very long story about a dragon who learns to cook, with many chapters.")
+    deadline = time.monotonic() + 60
+    while sockets.count("stream_token") < 5 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    page.click("#stop-button")
+    sockets.wait_for_answers(1, page)
+    page.wait_for_timeout(500)
+    answers = page.locator('[data-step-type="assistant_message"]').all_inner_texts()
+    stopped = [text for text in answers if "(stopped)" in text]
+    assert stopped, answers
+    assert len(stopped[0].replace("(stopped)", "").strip()) > 0
+
+
+def test_wrong_password_is_refused(app_server, page):
+    page.goto(app_server.url)
+    page.fill("#email", "alice")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_timeout(1500)
+    assert page.locator("#chat-input").count() == 0
+    assert page.locator("#email").is_visible()
