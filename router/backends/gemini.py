@@ -11,6 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+import aiohttp
+import httpx
+import httpx2
+from google import genai
+from google.genai import errors, types
 from pydantic import SecretStr
 
 from router.backends._health import HealthCache
@@ -66,9 +71,6 @@ class GeminiBackend(Backend):
     @property
     def client(self):
         if self._client is None:
-            from google import genai
-            from google.genai import types
-
             self._client = genai.Client(
                 api_key=self._api_key.get_secret_value(),
                 http_options=types.HttpOptions(
@@ -118,8 +120,6 @@ class GeminiBackend(Backend):
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
         if self._missing_key():
             raise BackendUnavailable(f"{_KEY_ENV} (or GOOGLE_API_KEY) is not set", backend=self.name)
-        from google.genai import types
-
         system, contents = to_gemini_contents(messages)
         config = types.GenerateContentConfig(
             system_instruction=system,
@@ -166,17 +166,13 @@ class GeminiBackend(Backend):
 
     def _translate(self, exc: Exception) -> BackendError:
         """SDK and transport exceptions -> router errors, with messages safe to show."""
-        import asyncio
-
-        from google.genai import errors
-
         log.debug("%s call failed: %s", self.name, type(exc).__name__)
         if isinstance(exc, errors.APIError):
             # Google answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID, not 401.
             status = 401 if "API_KEY_INVALID" in str(exc.details) else exc.code
             headers = getattr(exc.response, "headers", None)
             return error_from_status(status, headers, self.name, _KEY_ENV)
-        if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        if isinstance(exc, (TimeoutError, httpx.TimeoutException, httpx2.TimeoutException)):
             return BackendTimeout("the server did not answer in time", backend=self.name)
         if _is_connect_error(exc):
             return BackendUnavailable(f"cannot reach {self.base_url or 'the Gemini API'}", backend=self.name)
@@ -194,7 +190,5 @@ def _enum_name(value) -> str:
 
 
 def _is_connect_error(exc: Exception) -> bool:
-    import aiohttp
-    import httpx
-
-    return isinstance(exc, (aiohttp.ClientConnectorError, httpx.ConnectError, ConnectionRefusedError))
+    """The SDK talks through aiohttp when it is installed, else httpx or httpx2."""
+    return isinstance(exc, (aiohttp.ClientConnectorError, httpx.ConnectError, httpx2.ConnectError, ConnectionRefusedError))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+import openai
 from pydantic import SecretStr
 
 from router.backends._health import HealthCache
@@ -57,8 +58,6 @@ class OpenAICompatibleBackend(Backend):
     def client(self):
         """The SDK client, created on first use (never at start-up, so a missing key cannot crash it)."""
         if self._client is None:
-            import openai
-
             connect, read = self._timeout
             self._client = openai.AsyncOpenAI(
                 # Servers without auth (Ollama) still need a non-empty key for the client.
@@ -151,8 +150,6 @@ class OpenAICompatibleBackend(Backend):
 
     def _translate(self, exc: Exception) -> BackendError:
         """SDK and transport exceptions -> router errors, with messages safe to show (no key, no body)."""
-        import openai
-
         log.debug("%s call failed: %s", self.name, type(exc).__name__)
         if isinstance(exc, openai.APITimeoutError):
             return BackendTimeout("the server did not answer in time", backend=self.name)

@@ -47,7 +47,7 @@ async def gemini_server():
 def fast_resilience() -> Resilience:
     """Short limits so failure paths run in well under a second each."""
     return Resilience(
-        timeouts=Timeouts(connect_s=2.0, first_token_s=1.0, total_s=30.0),
+        timeouts=Timeouts(connect_s=2.0, first_token_s=1.5, total_s=30.0),
         retry=RetryPolicy(max_retries=2, base_delay_s=0.01, max_delay_s=0.05, max_wait_s=5.0),
         failure_threshold=3,
         cooldown_s=60.0,
@@ -62,7 +62,8 @@ async def foundry_backend(tmp_path_factory):
     from settings import get_settings
 
     model_dir = prepare_embedded_model(get_settings().models_dir)
-    backend = FoundryLocalBackend(model=str(model_dir), app_data_dir=tmp_path_factory.mktemp("foundry"))
+    # One worker, so a second request can only start once the first really stopped.
+    backend = FoundryLocalBackend(model=str(model_dir), app_data_dir=tmp_path_factory.mktemp("foundry"), max_parallel=1)
     await backend.start()
     health = await backend.health()
     assert health.available, health.reason
