@@ -1,0 +1,375 @@
+"""Privacy scan: find personal data and secrets before anything can leave the machine.
+
+Regular expressions find candidates; validators keep the real ones (Luhn for cards,
+mod-97 for IBAN, province table and birth date for Indonesian NIK, valid SSN areas);
+context words decide for the kinds a pattern alone cannot tell apart from ordinary
+text (dates of birth, health details, disclosed names, bare phone numbers). A finding
+records kind, position and a masked preview, never the raw value, so it can be logged
+and shown in the chat.
+
+A name is personal data here only when it is disclosed ("my name is ...") or appears
+next to other personal data: GSM8K-style "Janet has 3 apples" must stay ordinary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+#: Human-readable names of the kinds, in the order reasons list them (most sensitive first).
+KIND_LABELS: dict[str, str] = {
+    "secret": "API key or token",
+    "private_key": "private key",
+    "payment_card": "payment card number",
+    "iban": "IBAN",
+    "nik": "NIK (Indonesian ID number)",
+    "npwp": "NPWP (Indonesian tax number)",
+    "us_ssn": "US social security number",
+    "health": "health detail",
+    "email": "e-mail address",
+    "phone": "phone number",
+    "street_address": "street address",
+    "date_of_birth": "date of birth",
+    "ip_address": "IP address",
+    "person_name": "person's name",
+}
+KINDS = tuple(KIND_LABELS)
+_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of personal data: where it is and what it looks like masked (never the value)."""
+
+    kind: str
+    start: int
+    end: int
+    preview: str
+    #: "prompt", "history[i]" or "passage[i]": which text the positions refer to.
+    source: str = "prompt"
+    #: A more precise label where it helps, e.g. "GitHub token".
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.detail or KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class PrivacyReport:
+    """Everything the scan found in one request."""
+
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def private(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Distinct kinds found, most sensitive first."""
+        return tuple(sorted({f.kind for f in self.findings}, key=_RANK.__getitem__))
+
+    def summary(self) -> str:
+        """E.g. "e-mail address, phone number" (labels only, safe to log)."""
+        return ", ".join(KIND_LABELS[kind] for kind in self.kinds)
+
+
+def mask(value: str, kind: str) -> str:
+    """A preview that shows the shape of a value without revealing it."""
+    if kind in ("secret", "private_key"):
+        return value[:3] + "…" if len(value) > 12 and kind == "secret" else "•••"
+    compact = value.strip()
+    if kind == "email" and "@" in compact:
+        local, _, domain = compact.partition("@")
+        return f"{local[:1]}•••@•••{domain[domain.rfind('.'):]}"
+    if len(compact) < 6:
+        return "•" * len(compact)
+    keep = 2 if kind in ("payment_card", "iban", "phone", "nik", "npwp", "us_ssn") else 1
+    return compact[:1] + "•" * min(len(compact) - 1 - keep, 10) + compact[-keep:]
+
+
+# --- validators -------------------------------------------------------------------
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def iban_valid(candidate: str) -> bool:
+    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    compact = candidate.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+#: Indonesian province codes (first two NIK digits), including the 2022 Papua provinces.
+NIK_PROVINCES = frozenset({
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53,
+    61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96,
+})
+
+
+def nik_valid(digits: str) -> bool:
+    """16 digits: province, regency, district, birth date (day + 40 for women), serial."""
+    if len(digits) != 16 or int(digits[:2]) not in NIK_PROVINCES:
+        return False
+    if digits[2:4] == "00" or digits[4:6] == "00" or digits[12:] == "0000":
+        return False
+    day, month, year = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
+    if day > 40:
+        day -= 40
+    try:
+        date(2000 + year, month, day)  # any year works for checking day/month; 2000 is a leap year
+    except ValueError:
+        return False
+    return True
+
+
+def ssn_valid(text: str) -> bool:
+    area, group, serial = text[:3], text[4:6], text[7:]
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+# --- detectors ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Pattern:
+    kind: str
+    regex: re.Pattern[str]
+    #: Returns False to drop a candidate match.
+    check: Callable[[re.Match[str], str], bool] | None = None
+    detail: str = ""
+    #: Skip the regex unless one of these substrings occurs (cheap prefilter).
+    needs: tuple[str, ...] = ()
+    #: Group whose span is the finding (0 = whole match).
+    group: int = 0
+
+
+def _digits(match: re.Match[str]) -> str:
+    return re.sub(r"\D", "", match.group(0))
+
+
+def _card(match: re.Match[str], text: str) -> bool:
+    digits = _digits(match)
+    if not (12 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)):
+        return False
+    return not (nik_valid(digits) and _NIK_CONTEXT.search(text, max(0, match.start() - 40), match.start()))
+
+
+_NIK_CONTEXT = re.compile(r"(?i)\b(?:nik|ktp|e-ktp|kependudukan|nomor induk)\b")
+
+
+def _nik(match: re.Match[str], text: str) -> bool:
+    """A valid NIK structure; if it is also a valid card number, only with an NIK word before it."""
+    digits = match.group(0)
+    if not nik_valid(digits):
+        return False
+    return not luhn_valid(digits) or bool(_NIK_CONTEXT.search(text, max(0, match.start() - 40), match.start()))
+
+
+def _phone_digits(match: re.Match[str], _text: str) -> bool:
+    return 7 <= len(_digits(match)) <= 15
+
+
+_PHONE_CONTEXT = re.compile(
+    r"(?i)\b(?:phone|tel(?:p|epon|ephone)?|mobile|cell|call|fax|contact|whats\s?app|wa|hp|hubungi|nomor|no\.?\s*hp|number|"
+    r"answering at|reach (?:me|us|him|her) at|registered|dial|ring|sms|text me)\b"
+)
+
+
+_PHONE_AFTER = re.compile(r"(?i)[\s-]*(?:office|fax|mobile|cell|home|work|tel|hp|wa)\b")
+
+
+def _bare_phone(match: re.Match[str], text: str) -> bool:
+    """Digit groups without a telltale format count only next to a phone word."""
+    return _phone_digits(match, text) and bool(
+        _PHONE_CONTEXT.search(text, max(0, match.start() - 40), match.start()) or _PHONE_AFTER.match(text, match.end())
+    )
+
+
+
+
+def _has_place_name(text: str) -> bool:
+    """An address after "lives at" has a capitalised name in it (not just "-20 and point B")."""
+    return any(len(word) > 2 and word.isalpha() and word[0].isupper() for word in re.findall(r"\w+", text))
+
+
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_NAME = r"[A-Z][a-zà-ÿ'’-]+"
+#: Academic and religious titles Indonesian names often carry ("dr.", "drg.", "Hj.").
+_TITLES = r"(?:(?:dr|drg|Dr|Drs|Dra|Ir|H|Hj|Prof|R|Tn|Ny|KH)\.\s+)*"
+_HEALTH_TERMS = (
+    r"diabet\w*|cancer|kanker|tumou?r|leukemia|hiv|aids|hepatitis|tuberculosis|tbc|asthma|asma|"
+    r"depress\w*|depresi|anxiety|panic attacks?|bipolar|schizophreni\w*|adhd|autis\w*|ptsd|"
+    r"pregnan\w*|hamil|miscarriage|keguguran|hypertension|high blood pressure|darah tinggi|"
+    r"stroke|heart (?:disease|attack|condition)|epilep\w*|dementia|alzheimer'?s?|parkinson'?s?|"
+    r"chemo(?:therapy)?|kemoterapi|dialysis|cuci darah|insulin|antidepressants?|"
+    r"allerg(?:y|ic|ies) to|alergi|std|sti|herpes|covid(?:-19)?|positive for|diagnos(?:ed|is)|didiagnosis|"
+    r"prescri(?:bed|ption)|medication|obat|surgery|operasi|therapist|psychiatrist|rehab|"
+    r"blood (?:test|sugar)|gula darah|sakit|penyakit|illness|disorder|symptoms?"
+)
+_HEALTH = re.compile(rf"(?i)\b(?:{_HEALTH_TERMS})\b")
+_FIRST_PERSON = re.compile(
+    r"(?i)\b(?:i|i'm|i am|i've|i have|i was|me|my|mine|myself|saya|aku|"
+    r"(?:my|our) (?:mother|mom|mum|father|dad|son|daughter|wife|husband|child|kid|baby|brother|sister|"
+    r"friend|partner|grandmother|grandfather|boss|colleague|patient)|"
+    r"(?:ibu|ayah|anak|istri|suami|adik|kakak|teman)(?:ku| saya))\b"
+)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _health_disclosed(match: re.Match[str], text: str) -> bool:
+    """A health term counts when the same sentence speaks of the writer or someone close to them."""
+    start = max(0, match.start() - 80)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, start, match.start())]
+    start = ends[-1] if ends else start
+    stop = _SENTENCE_END.search(text, match.end())
+    window = text[start: stop.start() if stop and stop.start() - match.end() < 80 else match.end() + 80]
+    return bool(_FIRST_PERSON.search(window))
+
+
+_PATTERNS: tuple[_Pattern, ...] = (
+    # secrets
+    _Pattern("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+                                       r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?"),
+             needs=("PRIVATE KEY",)),
+    _Pattern("secret", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}"), detail="OpenAI API key",
+             needs=("sk-",)),
+    _Pattern("secret", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), detail="Google API key", needs=("AIza",)),
+    _Pattern("secret", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), detail="Google OAuth token", needs=("ya29.",)),
+    _Pattern("secret", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+             detail="GitHub token", needs=("gh", "github_pat_")),
+    _Pattern("secret", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), detail="AWS access key", needs=("AKIA", "ASIA")),
+    _Pattern("secret", re.compile(r"(?i)\baws_secret_access_key\b\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})"),
+             detail="AWS secret key", needs=("ws_secret", "WS_SECRET"), group=1),
+    _Pattern("secret", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+             detail="JSON web token", needs=("eyJ",)),
+    _Pattern("secret", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), detail="Slack token", needs=("xox",)),
+    _Pattern("secret", re.compile(
+        r"(?i)\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|bearer|password|passwd|kata sandi)"
+        r"\b[\"']?\s*(?:[:=]|is|adalah)\s*[\"']?([^\s\"',;]{8,})"),
+             detail="credential", group=1),
+    # identifiers with validators
+    _Pattern("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+             check=lambda m, _t: iban_valid(m.group(0))),
+    _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik),
+    _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)")),
+    _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, needs=("NPWP", "npwp", "Npwp")),
+    _Pattern("payment_card", re.compile(r"(?<![\d.,+-])[1-9](?:[ -]?\d){11,18}(?![\d,-]|\.\d)"), check=_card),
+    _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0))),
+    _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1),
+    _Pattern("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), needs=("@",)),
+    _Pattern("ip_address", re.compile(rf"(?<![\d.]){_IPV4_OCTET}(?:\.{_IPV4_OCTET}){{3}}(?![\d.]|\.\d)")),
+    _Pattern("ip_address", re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|"
+                                      r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,6}:(?:[0-9a-f]{1,4}:?){1,5}(?![\w:])"),
+             needs=(":",)),
+    # phone numbers: international and Indonesian forms stand alone, bare digit groups need a phone word
+    _Pattern("phone", re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
+             check=_phone_digits, needs=("+",)),
+    _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
+                                 r"(?<![\w.])08\d{8,11}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
+             check=_phone_digits),
+    _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)")),
+    _Pattern("phone", re.compile(r"(?<![\w.])\(?\d{2,5}\)?(?:[ -]?\d{2,5}){1,3}(?!\d|[.-]\d)"), check=_bare_phone),
+    # addresses
+    _Pattern("street_address", re.compile(
+        rf"\b\d{{1,6}}[A-Za-z]?(?:\s+\d{{1,3}})?\s+(?:{_NAME}\s+){{1,4}}"
+        r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Square|"
+        r"Highway|Hwy|Parkway|Pkwy|Circle|Crescent|Close|Alley|Trail|Row)\b\.?")),
+    _Pattern("street_address", re.compile(
+        rf"\b(?:Jalan|Jl|Jln|Gang|Gg|Komplek|Komp|Perumahan|Perum)\.?\s+(?:{_NAME}\.?|[A-Z]\.)(?:\s+(?:{_NAME}\.?|[A-Z]\.)){{0,4}}"
+        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b")),
+    _Pattern("street_address", re.compile(r"(?i)\bRT\s*\.?\s*\d{1,3}\s*/\s*RW\s*\.?\s*\d{1,3}\b")),
+    _Pattern("street_address", re.compile(
+        r"\b[A-ZÀ-Þ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|"
+        r"allee|kuja|polku|väylä|tee|iela|gatve|ulica)\s+\d{1,5}[A-Za-z]?\b")),
+    _Pattern("street_address", re.compile(
+        rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
+        rf"{_NAME}(?:\s+{_NAME}){{0,3}},?\s+\d{{1,5}}\b|\b\d{{1,5}},?\s+(?:rue|avenue|boulevard|chemin|place|calle)\s+[\w' -]{{3,40}}",
+        re.IGNORECASE)),
+    _Pattern("street_address", re.compile(
+        r"(?m)^[\s>?]*\d{1,6}(?:\s+\d{1,4})?\s+(?:[A-ZÀ-Þa-zß-ÿ]+\.?\s+){0,3}[A-ZÀ-Þ\u0370-\u03ff][\wÀ-ÿ.'-]+(?:\s+[\wÀ-ÿ'-]+){0,3}\s+\d{1,5}\b")),
+    _Pattern("street_address", re.compile(r"\b(?:Apt|Apartment|Suite|Ste|Flat|Unit|PO Box|P\.O\. Box|PSC)\.?\s*#?\d{1,6}\b")),
+    _Pattern("street_address", re.compile(r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b")),
+    _Pattern("street_address", re.compile(
+        r"(?i)\b(?:my address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
+        r"ship (?:it )?to|stop at|drops? (?:you|me) off at|meet me at|return (?:it )?to|taxi to|sent to|station is on|office is at|"
+        r"deliver (?:it )?to|send (?:it|the \w+) to|alamat(?: saya)?(?: adalah| di)?\s*:?|tinggal di)\s+([^\n]{0,60}\d[^\n]{0,40})"),
+             check=lambda m, _t: _has_place_name(m.group(1)), group=1),
+    # context-dependent kinds
+    _Pattern("date_of_birth", re.compile(
+        r"(?i)\b(?:born(?: on| in)?|date of birth|d\.?o\.?b\.?|birth ?date|birthday(?: is)?|tanggal lahir|tgl\.? lahir|lahir(?: pada| tanggal)?)"
+        r"\s*:?\s*((?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})|(?:\d{4}-\d{2}-\d{2})|"
+        r"(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[A-Za-z]{3,9}\.?,?\s+\d{4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}))"),
+             group=1),
+    _Pattern("health", _HEALTH, check=_health_disclosed),
+    _Pattern("person_name", re.compile(
+        rf"(?i:\bmy name(?:'s| is)|\bname\s*:|\bcall me|\bnama saya(?: adalah)?|\bnama\s*:|\bsaya bernama|\bperkenalkan,? saya)"
+        rf"[ \t]+{_TITLES}({_NAME}(?:[ \t]+(?:{_NAME}|[A-Z]\.|[A-Z]\b)){{0,3}})"), group=1),
+    _Pattern("person_name", re.compile(
+        rf"(?i:\bI am|\bI'm|\bthis is|\bsaya)[ \t]+{_TITLES}({_NAME}[ \t]+{_NAME}(?:[ \t]+{_NAME}){{0,2}})"), group=1),
+)
+
+#: Names that count only when the text also holds other personal data ("such data" in the issue).
+_NAME_NEAR_DATA = (
+    re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Bapak|Ibu|Pak|Bu|Sdr|Sdri)\.?[ \t]+({_NAME}(?:[ \t]+{_NAME}){{0,2}})"),
+    re.compile(rf"(?m)^[ \t>?]*({_NAME}(?:[ \t]+[A-Z]\.?)?[ \t]+{_NAME}(?:[ \t]+{_NAME})?)[ \t]*$"),
+    re.compile(rf"(?:\b(?:to|for|from|add|named|is|by)|[:,])[ \t]+({_NAME}[ \t]+(?:[A-Z]\.?[ \t]+)?{_NAME})\b"),
+)
+
+
+def _candidates(text: str) -> Iterator[Finding]:
+    for pattern in _PATTERNS:
+        if pattern.needs and not any(token in text for token in pattern.needs):
+            continue
+        for match in pattern.regex.finditer(text):
+            if pattern.check is not None and not pattern.check(match, text):
+                continue
+            start, end = match.span(pattern.group)
+            value = text[start:end].rstrip(" ,.")
+            if not value.strip():
+                continue
+            yield Finding(pattern.kind, start, start + len(value), mask(value, pattern.kind), detail=pattern.detail)
+
+
+def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Keep the most sensitive kind where findings overlap (a card number is not also a phone number)."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (_RANK[f.kind], f.start, -(f.end - f.start))):
+        if all(finding.end <= other.start or finding.start >= other.end for other in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
+
+
+def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
+    """Every finding in one text, positions relative to it, in reading order."""
+    findings = _without_overlaps(_candidates(text))
+    if findings and not all(f.kind == "person_name" for f in findings):
+        names = [
+            Finding("person_name", m.start(1), m.end(1), mask(m.group(1), "person_name"))
+            for regex in _NAME_NEAR_DATA for m in regex.finditer(text)
+        ]
+        findings = _without_overlaps([*findings, *names])
+    if source != "prompt":
+        findings = [Finding(f.kind, f.start, f.end, f.preview, source, f.detail) for f in findings]
+    return tuple(findings)
+
+
+def scan(prompt: str, history: Sequence[str] = (), passages: Sequence[str] = ()) -> PrivacyReport:
+    """Scan the new prompt, the earlier turns and the retrieved passages that will be sent with it."""
+    findings = list(scan_text(prompt))
+    for index, text in enumerate(history):
+        findings.extend(scan_text(text, f"history[{index}]"))
+    for index, text in enumerate(passages):
+        findings.extend(scan_text(text, f"passage[{index}]"))
+    return PrivacyReport(tuple(findings))
