@@ -23,6 +23,7 @@ from scripts.prepare_webgpu_demo import DEMO_DIR, NODE_MODULES, minilm_onnx_dir
 from settings import Settings
 
 PREFIX = "/webgpu"
+_ROUTE_NAME = "webgpu-demo"
 _PAGE_FILES = ("index.html", "demo.js", "style.css")
 # URL under /webgpu/vendor/ -> file under webgpu-demo/node_modules/.
 _VENDOR_FILES = {
@@ -95,8 +96,9 @@ def mount_webgpu_demo(app: Starlette, settings: Settings) -> None:
     async def add_slash(request: Request) -> Response:
         return RedirectResponse(f"{PREFIX}/", status_code=308)  # the page loads ./demo.js relative to it
 
-    routes = [
-        Route(PREFIX, add_slash),
-        Mount(PREFIX, app=_demo_routes(settings), name="webgpu-demo"),
+    # Chainlit's watch mode re-imports app.py: replace an earlier mount instead of stacking another.
+    app.router.routes[:] = [route for route in app.router.routes if getattr(route, "name", None) != _ROUTE_NAME]
+    app.router.routes[0:0] = [
+        Route(PREFIX, add_slash, name=_ROUTE_NAME),
+        Mount(PREFIX, app=_demo_routes(settings), name=_ROUTE_NAME),
     ]
-    app.router.routes[0:0] = routes
