@@ -1,0 +1,52 @@
+"""PDFs for the knowledge tests: generated with fpdf2 and pypdf, and the real samples."""
+
+from __future__ import annotations
+
+import io
+import socket
+from pathlib import Path
+
+from fpdf import FPDF
+from pypdf import PdfWriter
+
+SAMPLES = Path(__file__).parent / "samples"
+
+#: One clearly different topic per page, so a question has exactly one right page.
+TOPIC_PAGES = [
+    "Volcanoes form where magma rises through the crust. Basaltic lava is runny and builds wide shield "
+    "volcanoes such as Mauna Loa, while sticky andesitic magma traps gas and erupts explosively.",
+    "Honeybees communicate the direction of flowers with the waggle dance. The angle of the run against "
+    "gravity shows the angle to the sun, and its length tells how far away the nectar is.",
+    "The sourdough starter is a culture of wild yeast and lactic acid bacteria. Feed it flour and water "
+    "every day, and bake when it doubles in size within six hours.",
+    "A bicycle chain should be cleaned and lubricated every few hundred kilometres. A stretched chain wears "
+    "the cassette and chainrings, so measure it with a chain checker.",
+]
+
+
+def make_pdf(pages: list[str | None]) -> bytes:
+    """A PDF with one page per entry: text, or None for an image-only ("scanned") page."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        if text is None:
+            pdf.set_fill_color(90, 90, 90)
+            pdf.rect(20, 20, 150, 200, style="F")  # drawn, not text: what a scan looks like to pypdf
+        else:
+            pdf.multi_cell(0, 7, text)
+    return bytes(pdf.output())
+
+
+def encrypt(data: bytes, *, user_password: str, owner_password: str, algorithm: str = "AES-256") -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(data))
+    writer.encrypt(user_password, owner_password=owner_password, algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,175 @@
+"""The `KnowledgeBase` facade on a real embedded Chroma store with the real embedding model."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from chromadb.api.models.Collection import Collection
+
+from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
+from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, MalformedPdf, StoreLocked
+
+TOPIC_QUESTIONS = [
+    ("Why do some volcanoes erupt explosively?", 1),
+    ("How do bees tell each other where the flowers are?", 2),
+    ("How often should I feed my sourdough starter?", 3),
+    ("When should I replace a worn bicycle chain?", 4),
+]
+
+
+async def test_ingest_reports_progress_and_a_summary(kb: KnowledgeBase):
+    events: list[IngestProgress] = []
+
+    async def show(event: IngestProgress) -> None:
+        events.append(event)
+
+    summary = await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES + [None]), progress=show)
+    assert (summary.document, summary.pages, summary.pages_without_text) == ("topics.pdf", 5, 1)
+    assert summary.chunks == 4 and not summary.already_indexed
+    assert "Indexed topics.pdf: 5 pages, 1 without text skipped, 4 passages" in summary.describe()
+    assert events[-1] == IngestProgress("done", 5, 5, 4, 4)
+    assert {event.stage for event in events} <= {"reading", "embedding", "done"}
+
+
+@pytest.mark.parametrize(("question", "page"), TOPIC_QUESTIONS)
+async def test_retrieval_cites_the_page_that_holds_the_answer(kb: KnowledgeBase, question: str, page: int):
+    await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    passages = await kb.retrieve("p1", question, k=2)
+    assert passages[0].document == "topics.pdf"
+    assert passages[0].page == page
+    assert passages[0].citation == f"topics.pdf, p. {page}"
+    assert passages[0].text in " ".join(TOPIC_PAGES[page - 1].split())
+
+
+async def test_retrieval_on_a_real_manual_cites_the_right_page(kb: KnowledgeBase):
+    await kb.ingest_pdf("p1", "alice", "CAD.pdf", (SAMPLES / "CAD.pdf").read_bytes())
+    passages = await kb.retrieve("p1", "How do I initialise the sCAD structure with a line group before drawing?")
+    assert (passages[0].document, passages[0].page) == ("CAD.pdf", 2)
+    assert "Create" in passages[0].text
+
+
+async def test_nothing_relevant_gives_no_passages(kb: KnowledgeBase):
+    await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    assert await kb.retrieve("p1", "Who won the football world cup in 2014?") == []
+    assert await kb.retrieve("p1", "   ") == []
+    assert await kb.retrieve("empty-project", "How do bees communicate?") == []
+
+
+async def test_the_same_file_twice_is_indexed_once(kb: KnowledgeBase):
+    data = make_pdf(TOPIC_PAGES)
+    first = await kb.ingest_pdf("p1", "alice", "topics.pdf", data)
+    again = await kb.ingest_pdf("p1", "bob", "copy-of-topics.pdf", data)
+    assert again.already_indexed and again.doc_id == first.doc_id and again.chunks == first.chunks
+    assert "already" in again.describe()
+    assert [d.document for d in await kb.list_documents("p1")] == ["topics.pdf"]
+    assert kb.project("p1").count() == first.chunks
+
+
+async def test_documents_are_listed_and_removed_with_their_chunks(kb: KnowledgeBase):
+    topics = await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    cad = await kb.ingest_pdf("p1", "bob", "CAD.pdf", (SAMPLES / "CAD.pdf").read_bytes())
+    listed = {d.document: d for d in await kb.list_documents("p1")}
+    assert set(listed) == {"topics.pdf", "CAD.pdf"}
+    assert (listed["CAD.pdf"].owner, listed["CAD.pdf"].pages, listed["CAD.pdf"].kind) == ("bob", 7, "pdf")
+
+    assert await kb.remove_document("p1", topics.doc_id)
+    assert not await kb.remove_document("p1", topics.doc_id)
+    assert [d.doc_id for d in await kb.list_documents("p1")] == [cad.doc_id]
+    assert kb.project("p1").count() == cad.chunks
+    assert all(p.document == "CAD.pdf" for p in await kb.retrieve("p1", "How do bees communicate?", min_score=-1))
+
+
+async def test_projects_do_not_see_each_others_knowledge(kb: KnowledgeBase):
+    await kb.ingest_pdf("team-a", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    assert await kb.list_documents("team-b") == []
+    assert await kb.retrieve("team-b", "How do bees communicate?", min_score=-1) == []
+
+
+async def test_saved_answer_is_retrieved_like_a_document(kb: KnowledgeBase):
+    await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    answer = "Our lab's kiln must cool for at least 14 hours before the door is opened, or the glaze cracks."
+    saved = await kb.save_artifact("p1", "bob", "Kiln cooling time", answer)
+    assert (saved.kind, saved.chunks, saved.already_indexed) == ("artifact", 1, False)
+    assert (await kb.save_artifact("p1", "bob", "Kiln cooling time", answer)).already_indexed
+
+    best = (await kb.retrieve("p1", "How long does the kiln need to cool down?"))[0]
+    assert (best.document, best.page, best.kind, best.text) == ("Kiln cooling time", None, "artifact", answer)
+    assert best.citation == "Kiln cooling time"
+    listed = {d.document: d for d in await kb.list_documents("p1")}
+    assert listed["Kiln cooling time"].owner == "bob"
+    with pytest.raises(KnowledgeError, match="no text"):
+        await kb.save_artifact("p1", "bob", "Empty", "  ")
+
+
+async def test_encrypted_upload_is_indexed_once_the_password_is_given(kb: KnowledgeBase):
+    data = encrypt(make_pdf(TOPIC_PAGES), user_password="s3cret", owner_password="owner")
+    with pytest.raises(EncryptedPdf):
+        await kb.ingest_pdf("p1", "alice", "locked.pdf", data)
+    assert await kb.list_documents("p1") == []
+    summary = await kb.ingest_pdf("p1", "alice", "locked.pdf", data, password="s3cret")
+    assert summary.pages == 4
+
+
+async def test_rejected_file_leaves_nothing_behind(kb: KnowledgeBase):
+    with pytest.raises(MalformedPdf):
+        await kb.ingest_pdf("p1", "alice", "broken.pdf", make_pdf(TOPIC_PAGES)[:-900])
+    assert await kb.list_documents("p1") == [] and kb.project("p1").count() == 0
+
+
+async def test_a_failure_while_storing_removes_the_chunks_already_written(kb: KnowledgeBase, monkeypatch):
+    """Fault injection: Chroma fails on the third batch of a document (e.g. disk full, server gone)."""
+    monkeypatch.setattr(type(kb._client), "get_max_batch_size", lambda self: 2)
+    real_upsert = Collection.upsert
+    calls = 0
+
+    def failing_upsert(self, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("disk full")
+        return real_upsert(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "upsert", failing_upsert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES * 2))
+    assert calls == 3  # two batches were written before the failure...
+    assert kb.project("p1").count() == 0  # ...and removed again
+    assert await kb.list_documents("p1") == []
+
+
+async def test_event_loop_keeps_serving_while_a_file_is_ingested(kb: KnowledgeBase):
+    await kb.ingest_pdf("other", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    big = make_pdf([f"Section {i}. " + " ".join(TOPIC_PAGES) for i in range(40)])
+    progress: list[IngestProgress] = []
+    ingestion = asyncio.create_task(kb.ingest_pdf("p1", "alice", "big.pdf", big, progress=progress.append))
+    while not progress:  # ingestion has started in its thread
+        await asyncio.sleep(0.01)
+    passages = await kb.retrieve("other", "How do bees communicate?")
+    assert passages and not ingestion.done()
+    assert (await ingestion).pages == 40
+
+
+async def test_delete_project_drops_all_its_knowledge(kb: KnowledgeBase):
+    await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    await kb.save_artifact("p1", "alice", "Note", "Remember the volcano field trip.")
+    await kb.delete_project("p1")
+    assert await kb.list_documents("p1") == [] and kb.project("p1").count() == 0
+    await kb.delete_project("never-existed")
+
+
+def test_one_process_at_a_time_holds_the_embedded_store(make_kb, settings):
+    first = make_kb(settings)
+    with pytest.raises(StoreLocked, match="CHROMA_HOST"):
+        make_kb(settings)
+    first.close()
+    make_kb(settings)  # free again
+
+
+async def test_knowledge_survives_reopening_the_store(make_kb, settings):
+    kb = make_kb(settings)
+    await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
+    kb.close()
+    reopened = make_kb(settings)
+    assert [d.document for d in await reopened.list_documents("p1")] == ["topics.pdf"]
+    assert (await reopened.retrieve("p1", "How do bees communicate?"))[0].page == 2
