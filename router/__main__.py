@@ -1,6 +1,7 @@
 """The router's command line: `python -m router <command>`.
 
     python -m router health [--json]   every backend, its kind, and why it is unavailable
+    python -m router score < in.jsonl  route {"id", "prompt"} lines without calling a model
 
 Each command is a function registered in `COMMANDS`; adding one is a new entry there.
 """
@@ -51,10 +52,45 @@ def health(args: argparse.Namespace) -> int:
     return 0 if any(row["available"] for row in rows) else 1
 
 
+async def _live_health() -> dict:
+    router = Router.from_settings(get_settings())
+    try:
+        return await router.health()
+    finally:
+        await router.aclose()
+
+
+def score(args: argparse.Namespace) -> int:
+    """Write one JSON decision per input line; exit 1 if any line was malformed."""
+    from router.batch_score import assume_available, score_lines
+    from router.policy import RoutingPolicy
+    from router.registry import load_catalog
+
+    settings = get_settings()
+    catalog = load_catalog(settings)
+    health_states = asyncio.run(_live_health()) if args.live_health else assume_available(catalog)
+    policy = RoutingPolicy.from_settings(settings)
+    errors = 0
+    for row in score_lines(sys.stdin, policy, catalog, health_states, batch_size=args.batch_size):
+        errors += "error" in row
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if errors:
+        print(f"{errors} malformed input line(s); see the 'error' fields", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _score_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--live-health", action="store_true",
+                        help="check the backends once (default: assume all available, route as the policy wants)")
+    parser.add_argument("--batch-size", type=int, default=256, help="prompts embedded together")
+
+
 #: command name -> (handler, help, function adding its arguments)
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable[[argparse.ArgumentParser], None]]] = {
     "health": (health, "list the backends and whether they can answer",
                lambda p: p.add_argument("--json", action="store_true", help="machine-readable output")),
+    "score": (score, "route JSONL prompts from stdin to JSONL decisions on stdout, calling no model",
+              _score_arguments),
 }
 
 

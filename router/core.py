@@ -14,7 +14,7 @@ from router.backends.base import Backend
 from router.catalog import ModelCatalog
 from router.decision import RouteDecision, RouteRequest
 from router.executor import execute
-from router.policy import decide
+from router.policy import RoutingPolicy
 from router.registry import build_backends, load_catalog
 from router.resilience import Resilience
 from router.types import ChatMessage, Health, RouterEvent
@@ -26,12 +26,13 @@ class Router:
 
     def __init__(
         self, catalog: ModelCatalog, backends: Mapping[str, Backend], *, max_tokens: int = 512,
-        resilience: Resilience | None = None,
+        resilience: Resilience | None = None, policy: RoutingPolicy | None = None,
     ) -> None:
         self.catalog = catalog
         self.backends = dict(backends)
         self.max_tokens = max_tokens
         self.resilience = resilience or Resilience()
+        self.policy = policy or RoutingPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
@@ -39,12 +40,15 @@ class Router:
         catalog = load_catalog(settings)
         return cls(
             catalog, build_backends(settings, catalog), max_tokens=settings.max_output_tokens,
-            resilience=Resilience.from_settings(settings),
+            resilience=Resilience.from_settings(settings), policy=RoutingPolicy.from_settings(settings),
         )
 
     async def start(self) -> None:
-        """Warm up backends that load something (the in-process model) before the first message."""
-        await asyncio.gather(*(b.start() for b in self.backends.values() if hasattr(b, "start")))
+        """Warm up backends that load something (the in-process model) and the policy's embedder."""
+        await asyncio.gather(
+            *(b.start() for b in self.backends.values() if hasattr(b, "start")),
+            asyncio.to_thread(self.policy.warm_up),
+        )
 
     async def health(self) -> dict[str, Health]:
         """Every provider the catalog names, with its state (a missing backend is unavailable)."""
@@ -59,7 +63,9 @@ class Router:
         return await backend.health()
 
     async def route(self, request: RouteRequest) -> RouteDecision:
-        return decide(request, self.catalog, await self.health())
+        """The policy's decision; scoring runs in a thread so the event loop stays responsive."""
+        health = await self.health()
+        return await asyncio.to_thread(self.policy.decide, request, self.catalog, health)
 
     def stream(
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7

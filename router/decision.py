@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from router.catalog import ModelSpec
+from router.privacy import Finding
 from router.types import ChatMessage
 
 AUTO_PROFILE = "auto"
+#: The user's answer when a cloud profile meets personal data: send it anyway, or answer locally.
+PrivacyChoice = Literal["send", "local"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,10 @@ class RouteRequest:
     passages: tuple[str, ...] = ()
     #: The user or operator marked this chat (or its project) private.
     private: bool = False
+    #: The user's answer to a confirmation (`RouteDecision.needs_confirmation`); None = not asked yet.
+    privacy_choice: PrivacyChoice | None = None
+    #: USD the user may still spend on cloud models (None = no budget); at 0 messages stay local.
+    cloud_budget_left_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,11 +45,26 @@ class RouteDecision:
     reasons: tuple[str, ...]
     strong_win_rate: float | None = None
     privacy_kinds: tuple[str, ...] = ()
+    #: Where the personal data is (masked previews only), for the route step in the chat.
+    privacy_findings: tuple[Finding, ...] = ()
+    #: The score threshold of this decision (None when complexity did not decide).
+    threshold: float | None = None
+    #: A cloud profile met personal data: ask send anyway / answer locally / cancel; nothing is sent.
+    needs_confirmation: bool = False
+    #: The confirmation answer this decision honours, recorded for the audit trail.
+    privacy_choice: PrivacyChoice | None = None
 
     @property
     def model(self) -> ModelSpec | None:
         return self.candidates[0] if self.candidates else None
 
+    @property
+    def route(self) -> Literal["local", "cloud", "none"]:
+        """Where the answer comes from: the first candidate's kind, or "none" when nothing may answer."""
+        return self.candidates[0].kind if self.candidates else "none"
+
     def __post_init__(self) -> None:
         if self.private and any(not spec.is_local for spec in self.candidates):
             raise ValueError("a private route may only list local models")
+        if self.needs_confirmation and self.candidates:
+            raise ValueError("a decision waiting for confirmation must not list models")

@@ -1,35 +1,211 @@
 """The routing policy: turn a `RouteRequest` and the backends' health into a `RouteDecision`.
 
-Order of precedence: an explicit profile, then availability; with "auto", the first
-available local model. (Privacy and complexity scoring extend this.)
+Precedence, highest first:
+1. privacy: personal data in the prompt, history or passages, a chat marked private or
+   the operator's strict mode allow local models only, on every retry and fallback;
+   with no local model available nothing is sent. A cloud profile the user chose
+   explicitly meets personal data with a question (send anyway / answer locally /
+   cancel) instead of a silent switch, unless the chat is private or strict mode is on.
+2. the explicit profile: the model the user picked answers.
+3. availability and health: unavailable models are skipped, and the reasons say so.
+4. complexity: with "auto", the strong win rate against the calibrated threshold picks
+   cloud or local.
+5. budget: a user with no cloud budget left stays local.
+
+Fallbacks: a cloud route lists the other cloud models, then the local ones; a local route
+lists local models only. Every decision carries short reasons for the chat's route step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 
 from router.catalog import ModelCatalog, ModelSpec
-from router.decision import AUTO_PROFILE, RouteDecision, RouteRequest
+from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityScore, ComplexityScorer
+from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
+from router.privacy import PrivacyReport, scan
 from router.types import Health
+from settings import Settings
+
+log = logging.getLogger(__name__)
 
 
-def decide(request: RouteRequest, catalog: ModelCatalog, health: Mapping[str, Health]) -> RouteDecision:
-    """Pick the models for one message, best first, with human-readable reasons."""
+def decide(
+    request: RouteRequest,
+    catalog: ModelCatalog,
+    health: Mapping[str, Health],
+    *,
+    scorer: ComplexityScorer | None = None,
+    strict_privacy: bool = False,
+    score: ComplexityScore | None = None,
+) -> RouteDecision:
+    """Pick the models for one message, best first, with human-readable reasons.
 
-    def available(spec: ModelSpec) -> bool:
-        state = health.get(spec.provider)
-        return state is not None and state.available
+    `score` lets a caller that scored many prompts in one batch (the CLI) pass the
+    result in; otherwise `scorer` computes it when complexity has to decide.
+    """
+    prompt, history = _split(request)
+    report = scan(prompt, history, request.passages)
+    marks = _privacy_marks(request, report, strict_privacy)
+    choose = _Chooser(catalog, health, report, score)
 
     if request.profile != AUTO_PROFILE:
         spec = catalog.get(request.profile)
         if spec is None:
-            return RouteDecision((), request.private, (f"unknown model '{request.profile}'",))
-        if not available(spec):
-            reason = health.get(spec.provider, Health(False, "no backend configured")).reason
-            return RouteDecision((), request.private, (f"{spec.label} is unavailable: {reason}",))
-        return RouteDecision((spec,), request.private, (f"you chose {spec.label}",))
+            return choose.nothing(bool(marks), f"unknown model '{request.profile}'")
+        if not spec.is_local and marks:
+            return _cloud_profile_meets_privacy(choose, spec, request, report, marks)
+        reasons = [f"private ({'; '.join(marks)}) → local only"] if marks else []
+        reasons.append(f"you chose {spec.label}")
+        return choose.first_available([spec, *choose.fallbacks(spec, private=bool(marks))], bool(marks), reasons)
 
-    local = tuple(spec for spec in catalog if spec.is_local and available(spec))
-    if not local:
-        return RouteDecision((), True, ("no local model is available",))
-    return RouteDecision(local, request.private, (f"auto: {local[0].label} is the first available local model",))
+    if marks:
+        return choose.first_available(choose.local, True, [f"private ({'; '.join(marks)}) → local only"])
+
+    reasons: list[str] = []
+    if score is None and scorer is not None:
+        score = choose.score = scorer.score(prompt)
+    if score is None:
+        wants_cloud = False
+        reasons.append("no complexity model loaded → local first")
+    else:
+        wants_cloud = score.wants_cloud
+        if score.note:
+            reasons.append(score.note)
+        comparison = "≥" if wants_cloud else "<"
+        reasons.append(
+            f"strong win rate {score.strong_win_rate:.2f} {comparison} threshold {score.threshold:.2f} "
+            f"(target {score.cloud_share:.0%} cloud) → {'cloud' if wants_cloud else 'local'}"
+        )
+    budget_left = request.cloud_budget_left_usd
+    if wants_cloud and budget_left is not None and budget_left <= 0:
+        wants_cloud = False
+        reasons.append("cloud budget used up → local")
+    if not wants_cloud and not any(choose.available(spec) for spec in choose.local):
+        if budget_left is None or budget_left > 0:
+            reasons.append("no local model is available → cloud")
+            wants_cloud = True
+    order = [*choose.cloud, *choose.local] if wants_cloud else choose.local
+    return choose.first_available(order, False, reasons)
+
+
+def _split(request: RouteRequest) -> tuple[str, list[str]]:
+    """The new user message, and the earlier turns (the system prompt is ours, not the user's)."""
+    turns = [m for m in request.messages if m.role != "system"]
+    if not turns:
+        return "", []
+    return turns[-1].content, [m.content for m in turns[:-1]]
+
+
+def _privacy_marks(request: RouteRequest, report: PrivacyReport, strict: bool) -> list[str]:
+    """Why this message is private (empty: it is not)."""
+    marks = []
+    if strict:
+        marks.append("the operator made privacy strict")
+    if request.private:
+        marks.append("this chat is marked private")
+    if report.private:
+        marks.append(f"{report.summary()} found")
+    return marks
+
+
+def _cloud_profile_meets_privacy(
+    choose: _Chooser, spec: ModelSpec, request: RouteRequest, report: PrivacyReport, marks: list[str]
+) -> RouteDecision:
+    """A cloud model the user picked, and a private message: ask, honour the answer, or stay local."""
+    user_may_decide = marks == [f"{report.summary()} found"]  # not a private chat, not strict mode
+    choice: PrivacyChoice | None = request.privacy_choice if user_may_decide else None
+    if user_may_decide and choice is None:
+        return choose.nothing(
+            True, f"you chose {spec.label}, but {report.summary()} found → send anyway, answer locally or cancel?",
+            needs_confirmation=True,
+        )
+    if choice == "send":
+        reasons = [f"you chose {spec.label} and to send anyway although {report.summary()} found"]
+        return choose.first_available([spec, *choose.local], False, reasons, privacy_choice="send")
+    why = "you chose to answer locally" if choice == "local" else f"private ({'; '.join(marks)})"
+    reasons = [f"{why} → local only instead of {spec.label}"]
+    return choose.first_available(choose.local, True, reasons, privacy_choice=choice)
+
+
+class _Chooser:
+    """Builds decisions for one request: availability filtering, fallback order, shared fields."""
+
+    def __init__(self, catalog: ModelCatalog, health: Mapping[str, Health], report: PrivacyReport,
+                 score: ComplexityScore | None) -> None:
+        self.health = health
+        self.report = report
+        self.score = score
+        self.local = [spec for spec in catalog if spec.is_local]
+        self.cloud = [spec for spec in catalog if not spec.is_local]
+
+    def available(self, spec: ModelSpec) -> bool:
+        state = self.health.get(spec.provider)
+        return state is not None and state.available
+
+    def _why_unavailable(self, spec: ModelSpec) -> str:
+        state = self.health.get(spec.provider)
+        return (state.reason if state is not None and state.reason else "no backend configured")
+
+    def fallbacks(self, spec: ModelSpec, *, private: bool) -> list[ModelSpec]:
+        """After a cloud model: the other cloud models, then local ones; after a local model: local ones."""
+        pool = self.local if private or spec.is_local else [*self.cloud, *self.local]
+        return [other for other in pool if other != spec]
+
+    def first_available(self, order: Sequence[ModelSpec], private: bool, reasons: list[str],
+                        privacy_choice: PrivacyChoice | None = None) -> RouteDecision:
+        candidates = tuple(spec for spec in order if self.available(spec))
+        reasons = list(reasons)
+        if candidates:
+            for spec in order[: order.index(candidates[0])]:  # all unavailable, by definition
+                reasons.append(f"{spec.label} unavailable ({self._why_unavailable(spec)}) → {candidates[0].label}")
+        elif private:
+            reasons.append("no local model is available, so nothing was sent")
+        else:
+            reasons.append("no model is available now, so nothing was sent")
+        return self._decision(candidates, private, reasons, privacy_choice=privacy_choice)
+
+    def nothing(self, private: bool, reason: str, *, needs_confirmation: bool = False) -> RouteDecision:
+        return self._decision((), private, [reason], needs_confirmation=needs_confirmation)
+
+    def _decision(self, candidates: tuple[ModelSpec, ...], private: bool, reasons: list[str], **extra) -> RouteDecision:
+        return RouteDecision(
+            candidates, private, tuple(reasons),
+            strong_win_rate=None if self.score is None else self.score.strong_win_rate,
+            threshold=None if self.score is None else self.score.threshold,
+            privacy_kinds=self.report.kinds, privacy_findings=self.report.findings, **extra,
+        )
+
+
+class RoutingPolicy:
+    """`decide` with its configuration: the complexity scorer (loaded once) and strict mode."""
+
+    def __init__(self, scorer: ComplexityScorer | None = None, *, strict_privacy: bool = False) -> None:
+        self.scorer = scorer
+        self.strict_privacy = strict_privacy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RoutingPolicy:
+        """The policy as configured; a missing embedder only switches scoring to its heuristic."""
+        try:
+            embedder_path: str | None = settings.embedding_model_path
+        except RuntimeError:
+            embedder_path = None
+        weights_file = settings.complexity_weights_file or DEFAULT_WEIGHTS_FILE
+        try:
+            scorer: ComplexityScorer | None = ComplexityScorer.from_file(
+                embedder_path, cloud_share=settings.router_cloud_share, weights_file=weights_file)
+        except (OSError, ValueError, KeyError) as exc:
+            log.error("complexity weights %s unusable (%s): auto routing stays local", weights_file, exc)
+            scorer = None
+        return cls(scorer, strict_privacy=settings.privacy_strict)
+
+    def warm_up(self) -> None:
+        """Load the embedder now (blocking: run it in a thread) so the first message is fast."""
+        if self.scorer is not None:
+            self.scorer.warm_up()
+
+    def decide(self, request: RouteRequest, catalog: ModelCatalog, health: Mapping[str, Health],
+               *, score: ComplexityScore | None = None) -> RouteDecision:
+        return decide(request, catalog, health, scorer=self.scorer, strict_privacy=self.strict_privacy, score=score)

@@ -1,0 +1,49 @@
+"""Text for the chat's route step: where a message went and why, with personal data masked.
+
+Plain text (Markdown-friendly) so Chainlit, the CLI and logs can all show it; it holds
+masked previews only, never a raw value.
+"""
+
+from __future__ import annotations
+
+from router.decision import RouteDecision
+from router.privacy import Finding
+from router.types import CallRecord
+
+
+def describe_findings(findings: tuple[Finding, ...]) -> str:
+    """E.g. "e-mail address j•••@•••.com (prompt); phone number +•••••••••12 (history[0])"."""
+    return "; ".join(f"{f.label} {f.preview} ({f.source})" for f in findings)
+
+
+def describe_route(decision: RouteDecision, record: CallRecord | None = None) -> str:
+    """The route step's body: backend and model, reasons, masked findings, fallbacks, and the call's cost."""
+    spec = decision.model
+    if decision.needs_confirmation:
+        head = "Route: waiting for your choice (send anyway / answer locally / cancel)"
+    elif spec is None:
+        head = "Route: none (nothing was sent)"
+    else:
+        head = f"Route: {decision.route} · {spec.label} ({spec.provider}, {spec.model})"
+    lines = [head, "Why:"]
+    lines += [f"- {reason}" for reason in decision.reasons]
+    if decision.privacy_findings:
+        lines.append(f"Personal data (masked): {describe_findings(decision.privacy_findings)}")
+    if decision.strong_win_rate is not None and decision.threshold is not None:
+        lines.append(f"Strong win rate: {decision.strong_win_rate:.2f} (threshold {decision.threshold:.2f})")
+    if len(decision.candidates) > 1:
+        lines.append("Fallbacks allowed: " + ", ".join(s.label for s in decision.candidates[1:]))
+    if record is not None:
+        lines.append(_describe_call(record))
+    return "\n".join(lines)
+
+
+def _describe_call(record: CallRecord) -> str:
+    ttft = "n/a" if record.ttft_s is None else f"{record.ttft_s:.2f} s"
+    text = (f"Answered by {record.backend} ({record.model}): {record.prompt_tokens} + {record.completion_tokens} tokens, "
+            f"${record.cost_usd:.5f}, first token {ttft}, total {record.total_s:.2f} s")
+    if record.fallbacks:
+        text += f", after falling back from {', '.join(record.fallbacks)}"
+    if record.retries:
+        text += f", {record.retries} retr{'y' if record.retries == 1 else 'ies'}"
+    return text

@@ -1,0 +1,156 @@
+"""The routing policy: privacy first on every candidate, confirmation, availability, complexity, budget."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from router.catalog import ModelCatalog
+from router.complexity import ComplexityScore
+from router.core import Router
+from router.decision import AUTO_PROFILE, RouteRequest
+from router.explain import describe_route
+from router.policy import RoutingPolicy, decide
+from router.types import ChatMessage, Health
+
+CATALOG = ModelCatalog.load()
+UP = Health(True)
+ALL_UP = {spec.provider: UP for spec in CATALOG}
+HIGH = ComplexityScore(0.9, "embedding", threshold=0.5, cloud_share=0.3)
+LOW = ComplexityScore(0.1, "embedding", threshold=0.5, cloud_share=0.3)
+PERSONAL = "My e-mail is rina@example.com, please summarise the contract."
+ORDINARY = "Prove that there are infinitely many primes."
+
+
+def request(text: str = ORDINARY, **fields) -> RouteRequest:
+    return RouteRequest(messages=(ChatMessage("user", text),), **fields)
+
+
+def health(**down: str) -> dict[str, Health]:
+    """All providers up except `provider=reason` ones (underscores stand for dashes)."""
+    down = {name.replace("_", "-"): reason for name, reason in down.items()}
+    return {name: Health(False, down[name]) if name in down else UP for name in ALL_UP}
+
+
+def ids(decision) -> list[str]:
+    return [spec.id for spec in decision.candidates]
+
+
+HEALTH_CASES = [ALL_UP, health(foundry_local="not loaded"), health(ollama="no server"),
+                health(foundry_local="x", ollama="y"), health(gemini="no GEMINI_API_KEY", openai="no key")]
+
+
+@pytest.mark.parametrize(("profile", "state", "score"), itertools.product(
+    [AUTO_PROFILE, *(spec.id for spec in CATALOG)], HEALTH_CASES, [HIGH, LOW]))
+def test_private_messages_never_list_a_cloud_model(profile, state, score):
+    cases = [
+        request(PERSONAL, profile=profile),
+        request(ORDINARY, profile=profile, private=True),
+        request("what about it?", profile=profile, passages=("Call Budi at +62 812 3456 7890",)),
+        RouteRequest(messages=(ChatMessage("user", "my NIK is 3174055708900002"), ChatMessage("assistant", "ok"),
+                               ChatMessage("user", "and now?")), profile=profile),
+        request(PERSONAL, profile=profile, privacy_choice="local"),
+    ]
+    for req in cases:
+        decision = decide(req, CATALOG, state, score=score)
+        assert decision.private
+        assert all(spec.is_local for spec in decision.candidates), (req, ids(decision))
+    strict = decide(request(ORDINARY, profile=profile), CATALOG, state, score=score, strict_privacy=True)
+    assert strict.private and all(spec.is_local for spec in strict.candidates)
+    assert not strict.needs_confirmation
+
+
+def test_private_with_no_local_model_sends_nothing_and_says_so():
+    decision = decide(request(PERSONAL), CATALOG, health(foundry_local="not loaded", ollama="no server"), score=HIGH)
+    assert decision.candidates == () and decision.route == "none"
+    assert "nothing was sent" in decision.reasons[-1]
+    assert "e-mail address found" in decision.reasons[0]
+
+
+def test_cloud_profile_with_personal_data_asks_first_and_honours_each_answer():
+    asked = decide(request(PERSONAL, profile="gemini-2.5-flash"), CATALOG, ALL_UP)
+    assert asked.needs_confirmation and asked.candidates == () and asked.private
+    assert "send anyway" in asked.reasons[0] and asked.privacy_kinds == ("email",)
+
+    sent = decide(request(PERSONAL, profile="gemini-2.5-flash", privacy_choice="send"), CATALOG, ALL_UP)
+    assert not sent.private and not sent.needs_confirmation and sent.privacy_choice == "send"
+    assert ids(sent)[0] == "gemini-2.5-flash"
+    assert "gpt-4.1-mini" not in ids(sent)  # consent was for the chosen model, fallbacks stay local
+
+    local = decide(request(PERSONAL, profile="gemini-2.5-flash", privacy_choice="local"), CATALOG, ALL_UP)
+    assert local.private and local.privacy_choice == "local" and local.route == "local"
+    assert "you chose to answer locally" in local.reasons[0]
+
+
+def test_a_private_chat_or_strict_mode_overrides_a_cloud_profile_without_asking():
+    marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private=True, privacy_choice="send"), CATALOG, ALL_UP)
+    assert marked.private and marked.route == "local" and not marked.needs_confirmation
+    strict = decide(request(ORDINARY, profile="gpt-4.1-mini"), CATALOG, ALL_UP, strict_privacy=True)
+    assert strict.private and strict.route == "local"
+    assert "the operator made privacy strict" in strict.reasons[0]
+
+
+def test_complexity_threshold_picks_the_route_and_fallback_order():
+    cloud = decide(request(), CATALOG, ALL_UP, score=HIGH)
+    assert ids(cloud) == ["gemini-2.5-flash", "gpt-4.1-mini", "smollm2-135m", "ollama"]
+    assert "strong win rate 0.90 ≥ threshold 0.50 (target 30% cloud) → cloud" in cloud.reasons
+    assert (cloud.strong_win_rate, cloud.threshold) == (0.9, 0.5)
+    local = decide(request(), CATALOG, ALL_UP, score=LOW)
+    assert ids(local) == ["smollm2-135m", "ollama"] and not local.private
+    assert "strong win rate 0.10 < threshold 0.50 (target 30% cloud) → local" in local.reasons
+
+
+def test_unavailable_providers_are_skipped_with_a_reason():
+    decision = decide(request(), CATALOG, health(gemini="no GEMINI_API_KEY"), score=HIGH)
+    assert ids(decision)[0] == "gpt-4.1-mini" and "gemini-2.5-flash" not in ids(decision)
+    assert "Gemini 2.5 Flash unavailable (no GEMINI_API_KEY) → GPT-4.1 mini" in decision.reasons
+    chosen = decide(request(profile="ollama"), CATALOG, health(ollama="no server"))
+    assert ids(chosen) == ["smollm2-135m"]
+    assert any(r.startswith("Llama 3.2 3B (Ollama) unavailable (no server)") for r in chosen.reasons)
+
+
+def test_no_local_model_sends_ordinary_messages_to_the_cloud():
+    decision = decide(request(), CATALOG, health(foundry_local="x", ollama="y"), score=LOW)
+    assert decision.route == "cloud" and "no local model is available → cloud" in decision.reasons
+
+
+def test_an_empty_cloud_budget_keeps_complex_messages_local():
+    decision = decide(request(cloud_budget_left_usd=0.0), CATALOG, ALL_UP, score=HIGH)
+    assert decision.route == "local" and "cloud budget used up → local" in decision.reasons
+
+
+def test_an_explicit_cloud_profile_falls_back_to_other_cloud_then_local_models():
+    decision = decide(request(profile="gpt-4.1-mini"), CATALOG, ALL_UP)
+    assert ids(decision) == ["gpt-4.1-mini", "gemini-2.5-flash", "smollm2-135m", "ollama"]
+    assert decision.reasons == ("you chose GPT-4.1 mini",)
+
+
+def test_unknown_profile_is_explained():
+    decision = decide(request(profile="nope"), CATALOG, ALL_UP)
+    assert decision.candidates == () and decision.reasons == ("unknown model 'nope'",)
+
+
+def test_route_text_masks_personal_data():
+    decision = decide(request(PERSONAL + " Card 4111 1111 1111 1111."), CATALOG, ALL_UP, score=HIGH)
+    text = describe_route(decision)
+    assert "rina@example.com" not in text and "4111 1111 1111 1111" not in text
+    assert "e-mail address r•••@•••.com (prompt)" in text
+    assert text.startswith("Route: local · SmolLM2 135M (Foundry Local)")
+
+
+def test_policy_without_embedder_uses_the_heuristic_and_says_so(tmp_path):
+    from settings import Settings
+
+    settings = Settings(EMBEDDING_MODEL=str(tmp_path / "missing-model"), ROUTER_CLOUD_SHARE=0.3)
+    policy = RoutingPolicy.from_settings(settings)
+    decision = policy.decide(request(), CATALOG, ALL_UP)
+    assert decision.strong_win_rate is not None
+    assert any("heuristic used" in reason for reason in decision.reasons)
+
+
+async def test_router_routes_through_its_policy_off_the_event_loop():
+    router = Router(CATALOG, {}, policy=RoutingPolicy(strict_privacy=True))
+    decision = await router.route(request())
+    assert decision.private and decision.candidates == ()  # no backends built: nothing is available
+    assert decision.reasons[-1] == "no local model is available, so nothing was sent"
