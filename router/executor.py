@@ -61,9 +61,10 @@ async def execute(
 ) -> AsyncIterator[RouterEvent]:
     """Yield `TextDelta`s, `Notice`s when the user should know something, then one `Completed`.
 
-    Raises `NoBackendAvailable` only when the decision lists no model at all (nothing
-    was sent). Any later failure ends the stream normally: a `Notice` says what
-    happened and the `Completed` record carries `finish_reason="error"` and `error`.
+    Raises `NoBackendAvailable` only when nothing was sent: the decision lists no model,
+    or every one is disabled or paused by its breaker. Any failure after a request went
+    out ends the stream normally: a `Notice` says what happened and the `Completed`
+    record carries `finish_reason="error"` and `error`.
     """
     if not decision.candidates:
         raise NoBackendAvailable("; ".join(decision.reasons) or "no model can answer now")
@@ -72,21 +73,25 @@ async def execute(
     deadline = time.monotonic() + timeouts.total_s
     meter = CallMeter(message_count=len(messages))
     shown: list[str] = []  # everything the user has seen, across fallbacks
-    trouble = ""  # why the previous candidate could not answer, told when the next one takes over
-    skipped: list[str] = []
+    problems: list[str] = []  # one sentence per candidate that could not answer (or finish)
+    told = 0  # how many of them the user has read in a Notice
 
     for spec in decision.candidates:
         backend = backends.get(spec.provider)
         breaker = resilience.breaker(spec.provider)
         if backend is None:
-            skipped.append(f"{spec.label}: this provider is not enabled")
+            problems.append(f"{spec.label} is not enabled.")
             continue
         if not breaker.allow():
-            skipped.append(f"{spec.label}: paused after repeated failures ({breaker.last_error})")
+            problems.append(
+                f"{spec.label} is paused after repeated failures ({breaker.last_error}; "
+                f"next try in {breaker.seconds_until_probe():.0f} s)."
+            )
             continue
-        if trouble:
-            yield Notice(f"{trouble} Continuing with {spec.label}." if shown else f"{trouble} Answering with {spec.label}.")
-            trouble = ""
+        if len(problems) > told:
+            verb = "Continuing" if shown else "Answering"
+            yield Notice(" ".join([*problems[told:], f"{verb} with {spec.label}."]))
+            told = len(problems)
         conversation = continuation_messages(messages, "".join(shown)) if shown else list(messages)
         params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
         retries = 0
@@ -110,7 +115,7 @@ async def execute(
                 if not isinstance(error, BadRequest):
                     breaker.record_failure(error)
                 if attempt.text_chars:
-                    trouble = f"{spec.label} stopped in the middle of the answer ({error.message})."
+                    problems.append(f"{spec.label} stopped in the middle of the answer ({error.message}).")
                     break
                 delay = _retry_delay(resilience, breaker, error, retries, deadline)
                 if delay is not None:
@@ -118,7 +123,7 @@ async def execute(
                     meter.retries += 1
                     await asyncio.sleep(delay)
                     continue
-                trouble = f"{spec.label} could not answer ({error.message})."
+                problems.append(f"{spec.label} could not answer ({error.message}).")
                 break
             except BaseException:
                 breaker.release_probe()  # the user stopped the answer: no verdict on the backend
@@ -127,16 +132,11 @@ async def execute(
             yield Completed(meter.record(finish_reason=attempt.end.finish_reason if attempt.end else "stop"))
             return
 
-    reasons = [trouble.rstrip(".")] if trouble else []
-    reasons += skipped
     if not meter.attempts:
-        raise NoBackendAvailable("; ".join(reasons) or "no model can answer now")
-    if shown:
-        text = f"{trouble} No other model this conversation may use could finish it."
-    else:
-        text = f"No model could answer: {'; '.join(reasons)}."
-    yield Notice(text.strip())
-    yield Completed(meter.record(finish_reason="error", error="; ".join(reasons)))
+        raise NoBackendAvailable(" ".join(problems) or "no model can answer now")
+    ending = "No other model this conversation may use could finish it." if shown else "No model could answer."
+    yield Notice(" ".join([*problems[told:], ending]))
+    yield Completed(meter.record(finish_reason="error", error=" ".join(problems)))
 
 
 def _retry_delay(

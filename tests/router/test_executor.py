@@ -177,7 +177,7 @@ async def test_when_nothing_can_answer_the_stream_still_ends_with_a_record(opena
     result = await run([openai_server, fallback], fast_resilience, secret)
 
     assert result.text == ""
-    assert result.notices[-1].startswith("No model could answer")
+    assert result.notices[-1].endswith("No model could answer.") and "Fallback Model could not" in result.notices[-1]
     assert result.record.finish_reason == "error" and result.record.fallbacks == ("fallback-model",)
 
 
@@ -199,7 +199,9 @@ async def test_the_breaker_skips_a_failing_backend_then_probes_it(openai_server,
     assert len(openai_server.generation_requests()) == 2
 
     skipped = await run([openai_server, fallback], fast_resilience, secret)
-    assert skipped.record.backend == "fallback" and skipped.notices == []
+    assert skipped.record.backend == "fallback"
+    assert skipped.notices == ["Primary Model is paused after repeated failures (the provider had an error (HTTP 500); "
+                               "next try in 30 s). Answering with Fallback Model."]
     assert len(openai_server.generation_requests()) == 2  # open: not even tried
 
     now[0] += 31
