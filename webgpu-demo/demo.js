@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 
 const CHAT_MAX_TOKENS = 128;
 const CHAT_SYSTEM_PROMPT = 'You are a helpful assistant. Answer briefly.';
+const CHAT_MESSAGES_KEPT = 7; // the new message and the 3 exchanges before it: the prompt stays well inside n_ctx
 const EMBEDDING_MODEL = 'all-MiniLM-L6-v2';
 
 const errors = [];
@@ -195,7 +196,7 @@ function addTurn(role, text) {
 // --- wiring ----------------------------------------------------------------------------------
 
 const gpu = await probeWebGPU();
-const history = [{ role: 'system', content: CHAT_SYSTEM_PROMPT }];
+const history = [];
 
 const embeddingsReady = loadEmbedder(gpu).then(
   (embedder) => {
@@ -210,9 +211,12 @@ const embeddingsReady = loadEmbedder(gpu).then(
   (error) => { fail('embed-status', 'Embedding model failed to load', error); throw error; },
 );
 
-const chatReady = params.get('chat') === 'off'
-  ? Promise.resolve(setStatus('chat-status', 'off', 'Chat model not loaded (?chat=off).'))
-  : loadChat(gpu).then(
+function startChat() {
+  if (params.get('chat') === 'off') {
+    setStatus('chat-status', 'off', 'Chat model not loaded (?chat=off).');
+    return Promise.resolve(null);
+  }
+  return loadChat(gpu).then(
     (chat) => {
       setStatus('chat-status', 'ready', `Ready on ${chat.backend}, ${chat.threads} thread(s).`);
       showFacts('chat-facts', { backend: chat.backend, why: chat.reason, threads: String(chat.threads), 'chat template': chat.template });
@@ -222,8 +226,18 @@ const chatReady = params.get('chat') === 'off'
     },
     (error) => { fail('chat-status', 'Chat model failed to load', error); throw error; },
   );
+}
+
+const chatReady = startChat();
 
 $('threshold').addEventListener('input', () => { $('threshold-value').textContent = Number($('threshold').value).toFixed(2); });
+
+$('chat-input').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey) {
+    event.preventDefault();
+    $('chat-form').requestSubmit();
+  }
+});
 
 $('check-button').addEventListener('click', async () => {
   const text = $('check-input').value.trim();
@@ -239,7 +253,8 @@ $('chat-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = $('chat-input').value.trim();
   if (!text) return;
-  const chat = await chatReady;
+  const chat = await chatReady.catch(() => null);
+  if (!chat || $('chat-send').disabled) return;
   $('chat-send').disabled = true;
   $('chat-input').value = '';
   addTurn('user', text);
@@ -248,13 +263,15 @@ $('chat-form').addEventListener('submit', async (event) => {
   const reply = addTurn('assistant', '…');
   reply.dataset.state = 'streaming';
   try {
-    const result = await streamReply(chat, history, (partial) => { reply.textContent = partial; });
+    const messages = [{ role: 'system', content: CHAT_SYSTEM_PROMPT }, ...history.slice(-CHAT_MESSAGES_KEPT)];
+    const result = await streamReply(chat, messages, (partial) => { reply.textContent = partial; });
     history.push({ role: 'assistant', content: result.text });
     reply.dataset.state = 'done';
     $('chat-speed').textContent = `${result.tokens} tokens · ${result.tokensPerSecond.toFixed(1)} tokens/s`;
     $('chat-speed').dataset.tokensPerSecond = String(result.tokensPerSecond);
   } catch (error) {
     reply.dataset.state = 'error';
+    history.pop(); // the unanswered message: keep user/assistant alternating
     fail('chat-status', 'Reply failed', error);
   } finally {
     $('chat-send').disabled = false;
