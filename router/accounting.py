@@ -2,7 +2,8 @@
 
 Providers report usage only at the end of a stream, so an attempt that broke off
 after sending text has no figures; it is estimated (about four characters per
-token) because the provider bills it all the same.
+token) because the provider bills it all the same. So is an answer from a server
+that does not report usage at all (some OpenAI-compatible servers).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Attempt:
 
     @property
     def usage(self) -> Usage:
-        if self.end is not None:
+        """As reported; estimated when the stream broke off or the server reports no usage."""
+        if self.end is not None and self.end.usage.total_tokens:
             return self.end.usage
         if self.text_chars:
             return Usage(math.ceil(self.prompt_chars / _CHARS_PER_TOKEN), math.ceil(self.text_chars / _CHARS_PER_TOKEN))

@@ -38,7 +38,8 @@ class RetryPolicy:
     max_wait_s: float = 10.0
 
     def should_retry(self, error: BackendError, retries_so_far: int) -> bool:
-        return error.transient and retries_so_far < self.max_retries and self.delay(error, retries_so_far) is not None
+        """Only transient failures, and only so often (`delay` may still decline a long Retry-After)."""
+        return error.transient and retries_so_far < self.max_retries
 
     def delay(self, error: BackendError, retries_so_far: int) -> float | None:
         """Seconds to wait before retry number `retries_so_far + 1`, or None when waiting is not worth it.

@@ -20,5 +20,9 @@ class OllamaBackend(OpenAICompatibleBackend):
     def _where(self) -> str:
         return f"Ollama at {self.base_url} (is `ollama serve` running? set OLLAMA_BASE_URL)"
 
+    def _offers(self, names: list[str]) -> bool:
+        """Ollama lists "llama3.2:latest" for a model pulled as "llama3.2"."""
+        return self.model in names or f"{self.model}:latest" in names
+
     def _model_missing_reason(self) -> str:
         return f"the model '{self.model}' is not pulled; run `ollama pull {self.model}`"

@@ -81,9 +81,12 @@ class OpenAICompatibleBackend(Backend):
             names = await self._list_models()
         except BackendError as exc:
             return Health(False, reason=exc.message)
-        if self.model and names and self.model not in names:
+        if self.model and names and not self._offers(names):
             return Health(False, reason=self._model_missing_reason(), models=tuple(names))
         return Health(True, models=tuple(names))
+
+    def _offers(self, names: list[str]) -> bool:
+        return self.model in names
 
     def _model_missing_reason(self) -> str:
         return f"the server does not offer the model '{self.model}'"

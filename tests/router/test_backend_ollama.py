@@ -57,3 +57,8 @@ async def test_connection_dropped_mid_stream(ollama_server):
         async for chunk in ollama(ollama_server).stream(MESSAGES, GenerationParams(model="llama-test:1b")):
             seen.append(chunk)
     assert [c.text for c in seen] == ["Hello"] and caught.value.transient
+
+
+async def test_a_model_pulled_without_a_tag_is_found_as_latest(ollama_server):
+    ollama_server.models = ("llama3.2:latest",)
+    assert (await ollama(ollama_server, model="llama3.2").health()).available

@@ -33,7 +33,6 @@ def test_retry_after_is_honoured_unless_longer_than_worth_waiting():
     policy = RetryPolicy(max_wait_s=10)
     assert policy.delay(RateLimited("429", retry_after=3), 0) == 3
     assert policy.delay(RateLimited("429", retry_after=60), 0) is None
-    assert not policy.should_retry(RateLimited("429", retry_after=60), 0)
 
 
 def test_backoff_is_jittered_exponential_and_capped():
