@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 #: Human-readable names of the kinds, in the order reasons list them (most sensitive first).
 KIND_LABELS: dict[str, str] = {
@@ -143,16 +144,86 @@ def ssn_valid(text: str) -> bool:
 # --- detectors ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class _Text:
+    """One text prepared for the gates: its lowercase words and its numbers, computed once."""
+
+    text: str
+    words: frozenset[str]
+    #: (start, end, digits, dots) of each run of digits and separators.
+    numbers: tuple[tuple[int, int, int, int], ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        words = frozenset(text.lower().translate(_NOT_LETTERS).split())
+        numbers = tuple((m.start(), m.end(), len(_NOT_DIGIT.sub("", m.group(0))), m.group(0).count("."))
+                        for m in _NUMBER.finditer(text) if m.end() - m.start() > 3)
+        return cls(text, words, numbers)
+
+
+_NOT_LETTERS = {ord(char): " " for char in "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\x0b\x0c"}
+_NUMBER = re.compile(r"[\d(+][\d \t().+/-]*\d")
+_NOT_DIGIT = re.compile(r"\D")
+
+
+@dataclass(frozen=True)
 class _Pattern:
+    """A detector. The gates keep ordinary text fast: most regexes never run on it."""
+
     kind: str
     regex: re.Pattern[str]
     #: Returns False to drop a candidate match.
     check: Callable[[re.Match[str], str], bool] | None = None
     detail: str = ""
-    #: Skip the regex unless one of these substrings occurs (cheap prefilter).
-    needs: tuple[str, ...] = ()
     #: Group whose span is the finding (0 = whole match).
     group: int = 0
+    #: Run only if the text contains one of these substrings ...
+    needs: tuple[str, ...] = ()
+    #: ... or one of these lowercase words ("pre*" and "*suf" match by prefix and suffix) ...
+    words: tuple[str, ...] = ()
+    #: ... or this predicate holds.
+    gate: Callable[[_Text], bool] | None = None
+    #: Run only around numbers with at least this many digits (0: not number-bound) and dots.
+    digits: int = 0
+    dots: int = 0
+
+    def finditer(self, view: _Text) -> Iterator[re.Match[str]]:
+        if self.digits:
+            yield from self._around_numbers(view)
+            return
+        gated = self.needs or self.words or self.gate
+        if gated and not (any(token in view.text for token in self.needs) or self._has_word(view.words)
+                          or (self.gate is not None and self.gate(view))):
+            return
+        yield from self.regex.finditer(view.text)
+
+    @cached_property
+    def _word_gate(self) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        """(exact words, prefixes from "pre*", suffixes from "*suf")."""
+        return (frozenset(w for w in self.words if "*" not in w),
+                tuple(w[:-1] for w in self.words if w.endswith("*")),
+                tuple(w[1:] for w in self.words if w.startswith("*")))
+
+    def _has_word(self, words: frozenset[str]) -> bool:
+        exact, prefixes, suffixes = self._word_gate
+        return (not exact.isdisjoint(words) or (bool(prefixes) and any(w.startswith(prefixes) for w in words))
+                or (bool(suffixes) and any(w.endswith(suffixes) for w in words)))
+
+    def _around_numbers(self, view: _Text) -> Iterator[re.Match[str]]:
+        windows: list[list[int]] = []
+        for start, end, digits, dots in view.numbers:
+            if digits < self.digits or dots < self.dots:
+                continue
+            start, end = max(0, start - _BEFORE), min(len(view.text), end + _AFTER)
+            if windows and start <= windows[-1][1]:
+                windows[-1][1] = end
+            else:
+                windows.append([start, end])
+        for start, end in windows:
+            yield from self.regex.finditer(view.text, start, end)
+
+
+#: Characters around a number a number-bound pattern may also read (an IBAN's letters, "x123").
+_BEFORE, _AFTER = 40, 20
 
 
 def _digits(match: re.Match[str]) -> str:
@@ -238,6 +309,24 @@ def _health_disclosed(match: re.Match[str], text: str) -> bool:
     return bool(_FIRST_PERSON.search(window))
 
 
+_STREET_SUFFIXES = ("katu", "tie", "gade", "vej", "gatan", "vägen", "straße", "strasse", "str", "weg", "laan", "straat",
+                    "utca", "gasse", "platz", "allee", "kuja", "polku", "väylä", "tee", "iela", "gatve", "ulica")
+#: Words (or "prefix*") that let the health detector run at all.
+_HEALTH_WORDS = (
+    "diabet*", "cancer", "kanker", "tumor", "tumour", "leukemia", "hiv", "aids", "hepatitis", "tuberculosis", "tbc",
+    "asthma", "asma", "depress*", "depresi", "anxiety", "panic", "bipolar", "schizophreni*", "adhd", "autis*", "ptsd",
+    "pregnan*", "hamil", "miscarriage", "keguguran", "hypertension", "blood", "darah", "stroke", "heart", "epilep*",
+    "dementia", "alzheimer", "parkinson", "chemo", "chemotherapy", "kemoterapi", "dialysis", "cuci", "insulin",
+    "antidepressant*", "allerg*", "alergi", "std", "sti", "herpes", "covid", "positive", "diagnos*", "didiagnosis",
+    "prescri*", "medication", "obat", "surgery", "operasi", "therapist", "psychiatrist", "rehab", "gula", "sakit",
+    "penyakit", "illness", "disorder", "symptom", "symptoms",
+)
+
+
+def _a_line_starts_with_a_number(text: str) -> bool:
+    return any(line.lstrip(" \t>?")[:1].isdigit() for line in text.split("\n"))
+
+
 _PATTERNS: tuple[_Pattern, ...] = (
     # secrets
     _Pattern("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
@@ -258,66 +347,80 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("secret", re.compile(
         r"(?i)\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|bearer|password|passwd|kata sandi)"
         r"\b[\"']?\s*(?:[:=]|is|adalah)\s*[\"']?([^\s\"',;]{8,})"),
-             detail="credential", group=1),
+             detail="credential", group=1, words=("api", "apikey", "secret", "token", "bearer", "password", "passwd", "sandi")),
     # identifiers with validators
     _Pattern("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
-             check=lambda m, _t: iban_valid(m.group(0))),
-    _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik),
-    _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)")),
-    _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, needs=("NPWP", "npwp", "Npwp")),
-    _Pattern("payment_card", re.compile(r"(?<![\d.,+-])[1-9](?:[ -]?\d){11,18}(?![\d,-]|\.\d)"), check=_card),
-    _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0))),
-    _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1),
+             check=lambda m, _t: iban_valid(m.group(0)), digits=8),
+    _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik, digits=16),
+    _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)"), digits=15),
+    _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, words=("npwp",)),
+    _Pattern("payment_card", re.compile(r"(?<![\d.,+-])[1-9](?:[ -]?\d){11,18}(?![\d,-]|\.\d)"), check=_card, digits=12),
+    _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0)), digits=9),
+    _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1,
+             words=("ssn", "social")),
     _Pattern("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), needs=("@",)),
-    _Pattern("ip_address", re.compile(rf"(?<![\d.]){_IPV4_OCTET}(?:\.{_IPV4_OCTET}){{3}}(?![\d.]|\.\d)")),
+    _Pattern("ip_address", re.compile(rf"(?<![\d.]){_IPV4_OCTET}(?:\.{_IPV4_OCTET}){{3}}(?![\d.]|\.\d)"), digits=4, dots=3),
     _Pattern("ip_address", re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|"
                                       r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,6}:(?:[0-9a-f]{1,4}:?){1,5}(?![\w:])"),
-             needs=(":",)),
+             needs=("::",), gate=lambda view: view.text.count(":") >= 7),
     # phone numbers: international and Indonesian forms stand alone, bare digit groups need a phone word
     _Pattern("phone", re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
-             check=_phone_digits, needs=("+",)),
+             check=_phone_digits, digits=7),
     _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
                                  r"(?<![\w.])08\d{8,11}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
-             check=_phone_digits),
-    _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)")),
-    _Pattern("phone", re.compile(r"(?<![\w.])\(?\d{2,5}\)?(?:[ -]?\d{2,5}){1,3}(?!\d|[.-]\d)"), check=_bare_phone),
+             check=_phone_digits, digits=7),
+    _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)"), digits=10),
+    _Pattern("phone", re.compile(r"(?<![\w.])\(?\d{2,5}\)?(?:[ -]?\d{2,5}){1,3}(?!\d|[.-]\d)"), check=_bare_phone, digits=7),
     # addresses
     _Pattern("street_address", re.compile(
         rf"\b\d{{1,6}}[A-Za-z]?(?:\s+\d{{1,3}})?\s+(?:{_NAME}\s+){{1,4}}"
         r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Square|"
-        r"Highway|Hwy|Parkway|Pkwy|Circle|Crescent|Close|Alley|Trail|Row)\b\.?")),
+        r"Highway|Hwy|Parkway|Pkwy|Circle|Crescent|Close|Alley|Trail|Row)\b\.?"),
+             words=("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
+                    "court", "ct", "way", "place", "pl", "terrace", "square", "highway", "hwy", "parkway", "pkwy",
+                    "circle", "crescent", "close", "alley", "trail", "row")),
     _Pattern("street_address", re.compile(
         rf"\b(?:Jalan|Jl|Jln|Gang|Gg|Komplek|Komp|Perumahan|Perum)\.?\s+(?:{_NAME}\.?|[A-Z]\.)(?:\s+(?:{_NAME}\.?|[A-Z]\.)){{0,4}}"
-        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b")),
-    _Pattern("street_address", re.compile(r"(?i)\bRT\s*\.?\s*\d{1,3}\s*/\s*RW\s*\.?\s*\d{1,3}\b")),
+        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b"),
+             words=("jalan", "jl", "jln", "gang", "gg", "komplek", "komp", "perumahan", "perum")),
+    _Pattern("street_address", re.compile(r"(?i)\bRT\s*\.?\s*\d{1,3}\s*/\s*RW\s*\.?\s*\d{1,3}\b"), words=("rw",)),
     _Pattern("street_address", re.compile(
         r"\b[A-ZÀ-Þ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|"
-        r"allee|kuja|polku|väylä|tee|iela|gatve|ulica)\s+\d{1,5}[A-Za-z]?\b")),
+        r"allee|kuja|polku|väylä|tee|iela|gatve|ulica)\s+\d{1,5}[A-Za-z]?\b"),
+             words=tuple(f"*{suffix}" for suffix in _STREET_SUFFIXES)),
     _Pattern("street_address", re.compile(
         rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
         rf"{_NAME}(?:\s+{_NAME}){{0,3}},?\s+\d{{1,5}}\b|\b\d{{1,5}},?\s+(?:rue|avenue|boulevard|chemin|place|calle)\s+[\w' -]{{3,40}}",
-        re.IGNORECASE)),
+        re.IGNORECASE),
+             words=("via", "viale", "rue", "calle", "avenida", "rua", "avenue", "boulevard", "chemin", "plaza", "place",
+                    "ul", "al")),
     _Pattern("street_address", re.compile(
-        r"(?m)^[\s>?]*\d{1,6}(?:\s+\d{1,4})?\s+(?:[A-ZÀ-Þa-zß-ÿ]+\.?\s+){0,3}[A-ZÀ-Þ\u0370-\u03ff][\wÀ-ÿ.'-]+(?:\s+[\wÀ-ÿ'-]+){0,3}\s+\d{1,5}\b")),
-    _Pattern("street_address", re.compile(r"\b(?:Apt|Apartment|Suite|Ste|Flat|Unit|PO Box|P\.O\. Box|PSC)\.?\s*#?\d{1,6}\b")),
-    _Pattern("street_address", re.compile(r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b")),
+        r"(?m)^[\s>?]*\d{1,6}(?:\s+\d{1,4})?\s+(?:[A-ZÀ-Þa-zß-ÿ]+\.?\s+){0,3}[A-ZÀ-Þ\u0370-\u03ff][\wÀ-ÿ.'-]+(?:\s+[\wÀ-ÿ'-]+){0,3}\s+\d{1,5}\b"),
+             gate=lambda view: _a_line_starts_with_a_number(view.text)),
+    _Pattern("street_address", re.compile(r"\b(?:Apt|Apartment|Suite|Ste|Flat|Unit|PO Box|P\.O\. Box|PSC)\.?\s*#?\d{1,6}\b"),
+             words=("apt", "apartment", "suite", "ste", "flat", "unit", "box", "psc")),
+    _Pattern("street_address", re.compile(r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b"), words=("apo", "fpo", "dpo")),
     _Pattern("street_address", re.compile(
         r"(?i)\b(?:my address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
         r"ship (?:it )?to|stop at|drops? (?:you|me) off at|meet me at|return (?:it )?to|taxi to|sent to|station is on|office is at|"
         r"deliver (?:it )?to|send (?:it|the \w+) to|alamat(?: saya)?(?: adalah| di)?\s*:?|tinggal di)\s+([^\n]{0,60}\d[^\n]{0,40})"),
-             check=lambda m, _t: _has_place_name(m.group(1)), group=1),
+             check=lambda m, _t: _has_place_name(m.group(1)), group=1,
+             words=("address", "live", "lives", "lived", "located", "ship", "stop", "drops", "drop", "meet", "return",
+                    "taxi", "sent", "station", "office", "deliver", "send", "alamat", "tinggal")),
     # context-dependent kinds
     _Pattern("date_of_birth", re.compile(
         r"(?i)\b(?:born(?: on| in)?|date of birth|d\.?o\.?b\.?|birth ?date|birthday(?: is)?|tanggal lahir|tgl\.? lahir|lahir(?: pada| tanggal)?)"
         r"\s*:?\s*((?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})|(?:\d{4}-\d{2}-\d{2})|"
         r"(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[A-Za-z]{3,9}\.?,?\s+\d{4})|(?:[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}))"),
-             group=1),
-    _Pattern("health", _HEALTH, check=_health_disclosed),
+             group=1, needs=("d.o.b", "D.O.B"), words=("born", "birth", "dob", "birthday", "birthdate", "lahir", "tgl")),
+    _Pattern("health", _HEALTH, check=_health_disclosed, words=_HEALTH_WORDS),
     _Pattern("person_name", re.compile(
         rf"(?i:\bmy name(?:'s| is)|\bname\s*:|\bcall me|\bnama saya(?: adalah)?|\bnama\s*:|\bsaya bernama|\bperkenalkan,? saya)"
-        rf"[ \t]+{_TITLES}({_NAME}(?:[ \t]+(?:{_NAME}|[A-Z]\.|[A-Z]\b)){{0,3}})"), group=1),
+        rf"[ \t]+{_TITLES}({_NAME}(?:[ \t]+(?:{_NAME}|[A-Z]\.|[A-Z]\b)){{0,3}})"), group=1,
+             words=("name", "nama", "call", "bernama", "perkenalkan")),
     _Pattern("person_name", re.compile(
-        rf"(?i:\bI am|\bI'm|\bthis is|\bsaya)[ \t]+{_TITLES}({_NAME}[ \t]+{_NAME}(?:[ \t]+{_NAME}){{0,2}})"), group=1),
+        rf"(?i:\bI am|\bI'm|\bthis is|\bsaya)[ \t]+{_TITLES}({_NAME}[ \t]+{_NAME}(?:[ \t]+{_NAME}){{0,2}})"), group=1,
+             words=("i", "this", "saya")),
 )
 
 #: Names that count only when the text also holds other personal data ("such data" in the issue).
@@ -329,10 +432,9 @@ _NAME_NEAR_DATA = (
 
 
 def _candidates(text: str) -> Iterator[Finding]:
+    view = _Text.of(text)
     for pattern in _PATTERNS:
-        if pattern.needs and not any(token in text for token in pattern.needs):
-            continue
-        for match in pattern.regex.finditer(text):
+        for match in pattern.finditer(view):
             if pattern.check is not None and not pattern.check(match, text):
                 continue
             start, end = match.span(pattern.group)

@@ -1,0 +1,117 @@
+"""How long routing takes: privacy scan, complexity score and the whole decision, p50 and p99.
+
+    .venv/bin/python bench/bench_routing.py [--repeats 50] [--no-ttft]
+
+Prompts of 100, 1,000 and 10,000 characters (ordinary English prose with numbers, so every
+detector runs to the end). The baseline, measured in the same run, is the time to first
+token of the fastest local backend (the embedded model through Foundry Local): the whole
+decision should be small beside it. Without a local model, --no-ttft skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from router.catalog import ModelCatalog  # noqa: E402
+from router.decision import RouteRequest  # noqa: E402
+from router.policy import RoutingPolicy  # noqa: E402
+from router.privacy import scan  # noqa: E402
+from router.types import ChatMessage, Health  # noqa: E402
+from settings import get_settings  # noqa: E402
+
+SIZES = (100, 1_000, 10_000)
+PROSE = (
+    "The committee met on 12 March 2024 to review the 2023 budget of 4,250,000 dollars. "
+    "Revenue grew 7.5% while costs fell by 1.2 points; the report compares 14 regions and 3 scenarios. "
+    "Explain, step by step, how a 30-year mortgage at 6.25% compares with a 15-year loan at 5.5%, "
+    "and which assumptions in section 4.2 matter most for a household earning 85,000 a year? "
+)
+
+
+def prompt_of(length: int) -> str:
+    return (PROSE * (length // len(PROSE) + 1))[:length]
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def timed(action: Callable[[], object], repeats: int) -> list[float]:
+    action()  # warm caches (regex compilation, tokenizer)
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def time_to_first_token() -> float | None:
+    """Milliseconds to the first token of the embedded local model, or None if it cannot run here."""
+    from router.core import Router
+
+    router = Router.from_settings(get_settings())
+    try:
+        await router.start()
+        local = [s for s in router.catalog if s.is_local and s.provider in router.backends]
+        states = await router.health()
+        spec = next((s for s in local if states[s.provider].available), None)
+        if spec is None:
+            return None
+        decision = await router.route(RouteRequest(messages=(ChatMessage("user", "Say hello."),), profile=spec.id))
+        started = time.perf_counter()
+        async for _event in router.stream(decision, [ChatMessage("user", "Say hello.")]):
+            return (time.perf_counter() - started) * 1000
+        return None
+    finally:
+        await router.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--no-ttft", action="store_true", help="skip the time-to-first-token baseline")
+    args = parser.parse_args()
+
+    catalog = ModelCatalog.load()
+    health = {spec.provider: Health(True) for spec in catalog}
+    policy = RoutingPolicy.from_settings(get_settings())
+    started = time.perf_counter()
+    method = policy.scorer.warm_up() if policy.scorer else "none"
+    print(f"complexity scorer: {method} (embedder loaded in {time.perf_counter() - started:.1f} s, once per process)")
+
+    rows = []
+    for size in SIZES:
+        text = prompt_of(size)
+        request = RouteRequest(messages=(ChatMessage("user", text),))
+        scan_ms = timed(lambda: scan(text), args.repeats)
+        score_ms = timed(lambda: policy.scorer.score(text), args.repeats) if policy.scorer else [0.0]
+        decide_ms = timed(lambda: policy.decide(request, catalog, health), args.repeats)
+        rows.append((size, percentiles(scan_ms), percentiles(score_ms), percentiles(decide_ms)))
+
+    print(f"\n{'chars':>6}  {'scan p50/p99 ms':>16}  {'scan ms/1k chars':>16}  {'score p50/p99 ms':>17}  "
+          f"{'decision p50/p99 ms':>20}")
+    for size, scan_p, score_p, decide_p in rows:
+        print(f"{size:>6}  {scan_p[0]:>7.3f}/{scan_p[1]:<8.3f}  {scan_p[0] / (size / 1000):>16.3f}  "
+              f"{score_p[0]:>8.2f}/{score_p[1]:<8.2f}  {decide_p[0]:>9.2f}/{decide_p[1]:<10.2f}")
+
+    ttft = None if args.no_ttft else asyncio.run(time_to_first_token())
+    if ttft is None:
+        print("\nbaseline: no local model answered here (or --no-ttft); no ratio")
+        return
+    print(f"\nbaseline: time to first token of the embedded local model {ttft:.0f} ms")
+    for size, _scan_p, _score_p, decide_p in rows:
+        print(f"  {size:>6} chars: whole decision p50 is {decide_p[0] / ttft:.1%} of it")
+
+
+if __name__ == "__main__":
+    main()
