@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Callable
 
 import chainlit as cl
+from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
+from persistence.access import AccessPolicy, LoginLimiter
 from persistence.accounts import load_accounts
 from router import (
     AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, Router, TextDelta,
@@ -22,6 +24,7 @@ from router import (
 from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
 from scripts.webgpu_demo import mount_webgpu_demo
 from settings import get_settings
+from signin import SignIn, install_sign_in_guard, require_auth_secret
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()
@@ -38,6 +41,7 @@ _PROFILE_IDS = {AUTO_PROFILE_NAME: AUTO_PROFILE} | {spec.label: spec.id for spec
 
 # --- sign-in ---------------------------------------------------------------------------
 
+require_auth_secret(settings.chainlit_auth_secret.get_secret_value())
 accounts, new_admin_password = load_accounts(settings.local_credentials(), settings.data_dir / "accounts.json")
 if new_admin_password:
     print(
@@ -49,13 +53,27 @@ if new_admin_password:
     )
 
 
+sign_in = SignIn(
+    accounts,
+    AccessPolicy.from_settings(settings),
+    LoginLimiter(settings.max_failed_logins, settings.login_lockout_s),
+    allow_linking=settings.allow_account_linking,
+)
+install_sign_in_guard(http_app, sign_in.still_allowed)  # re-checks every session token; /access-denied
+
+
 @cl.password_auth_callback
 async def password_sign_in(username: str, password: str) -> cl.User | None:
-    # scrypt is deliberately slow: keep it off the event loop.
-    if not await asyncio.to_thread(accounts.authenticate, username, password):
-        return None
-    role = "admin" if accounts.is_admin(username) else "member"
-    return cl.User(identifier=username, metadata={"role": role, "provider": "credentials"})
+    return await sign_in.with_password(username, password)
+
+
+if get_configured_oauth_providers():  # chainlit refuses an OAuth callback without a configured provider
+
+    @cl.oauth_callback
+    async def oauth_sign_in(
+        provider_id: str, token: str, raw_user_data: dict[str, str], default_user: cl.User
+    ) -> cl.User | None:
+        return sign_in.with_oauth(provider_id, raw_user_data, default_user)
 
 
 # --- start-up and shutdown -------------------------------------------------------------------

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
 
     # --- sign-in ------------------------------------------------------------
     chat_users: SecretStr = Field(SecretStr(""), alias="CHAT_USERS")
+    # Signs the session tokens (Chainlit reads it too); required, `make run` creates one.
+    chainlit_auth_secret: SecretStr = Field(SecretStr(""), alias="CHAINLIT_AUTH_SECRET")
+    # Access policy for every sign-in (comma lists; empty domains and users = anyone who signs in).
+    allowed_email_domains: str = Field("", alias="ALLOWED_EMAIL_DOMAINS")
+    allowed_users: str = Field("", alias="ALLOWED_USERS")
+    admin_users: str = Field("", alias="ADMIN_USERS")
+    # One user for a password account and an OAuth sign-in with the same e-mail (off: a known hole).
+    allow_account_linking: bool = Field(False, alias="ALLOW_ACCOUNT_LINKING")
+    max_failed_logins: int = Field(5, ge=1, alias="MAX_FAILED_LOGINS")
+    login_lockout_s: float = Field(300.0, gt=0, alias="LOGIN_LOCKOUT_S")
 
     # --- models ---------------------------------------------------------------
     models_file: Path | None = Field(None, alias="MODELS_FILE")

@@ -59,6 +59,10 @@ class AccountStore:
     def is_admin(self, username: str) -> bool:
         return username in self.admins
 
+    def __contains__(self, username: object) -> bool:
+        """Whether the account exists (a signed-in user's account may have been removed since)."""
+        return username in self.hashes
+
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
