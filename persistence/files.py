@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
 from .data_layer import HybridDataLayer
@@ -77,4 +77,12 @@ def make_file_router(
             headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
         )
 
+    return router
+
+
+def install_file_route(app: FastAPI, data_layer: HybridDataLayer, may_read: ReadPolicy | None = None) -> APIRouter:
+    """Put the `/files` route in front of chainlit's catch-all `/{full_path:path}` (which would
+    otherwise answer with the frontend's index.html). Returns the router (to remove it in tests)."""
+    router = make_file_router(data_layer, may_read)
+    app.router.routes[0:0] = router.routes
     return router
