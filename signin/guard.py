@@ -80,6 +80,10 @@ class GuardState:
     def is_revoked(self, token: str) -> bool:
         return _digest(token) in self.revoked
 
+    def reinstate(self, token: str) -> None:
+        """A fresh sign-in can issue the very token signed out before (same claims within a second)."""
+        self.revoked.pop(_digest(token), None)
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -119,7 +123,10 @@ class SignInGuard:
             if message["type"] == "http.response.start" and outcome.denial is not None:
                 replaced = True
                 await _send_denial(scope, send, outcome.denial)
-            elif not replaced:
+                return
+            if message["type"] == "http.response.start" and (issued := _issued_token(message["headers"])):
+                self.state.reinstate(issued)
+            if not replaced:
                 await send(message)
 
         try:
@@ -165,6 +172,20 @@ def _token(scope: Scope) -> str | None:
         return "".join(chunks)
     scheme, _, credentials = authorization.partition(" ")
     return (credentials.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def _issued_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The session token a sign-in response sets, joined from its chunks if Chainlit split it."""
+    parts: dict[str, str] = {}
+    for name, value in headers:
+        if name == b"set-cookie":
+            key, _, rest = value.decode("latin-1").partition("=")
+            if _TOKEN_COOKIE.match(key.strip()):
+                parts[key.strip()] = rest.split(";", 1)[0].strip('"')
+    if _COOKIE in parts:
+        return parts[_COOKIE] or None
+    chunks = [parts[f"{_COOKIE}_{i}"] for i in range(len(parts)) if f"{_COOKIE}_{i}" in parts]
+    return "".join(chunks) or None
 
 
 def _verified_payload(token: str) -> dict | None:
