@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -64,11 +63,6 @@ class LocalStorageClient(BaseStorageClient):
         await asyncio.to_thread(path.unlink)
         _remove_empty_parents(path.parent, self.root)
         return True
-
-    async def delete_prefix(self, prefix: str) -> None:
-        """Remove a whole folder of keys (all files of one thread)."""
-        folder = self.path_for(prefix)
-        await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def get_read_url(self, object_key: str) -> str:
         return f"{self.url_prefix}/{quote(object_key)}"
