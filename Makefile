@@ -10,14 +10,14 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install prepare-model system-deps lock bench clean
+.PHONY: run test install prepare-model prepare-webgpu-demo system-deps lock bench clean
 
 ## run: install, prepare the embedded model once, start the app on http://$(HOST):$(PORT)
-run: install prepare-model
+run: install prepare-model prepare-webgpu-demo
 	@bash scripts/serve.sh "$(HOST)" "$(PORT)"
 
 ## test: install everything the tests need, then run them all
-test: install prepare-model system-deps
+test: install prepare-model prepare-webgpu-demo system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## install: the virtual environment with every pinned package (re-run when requirements.txt changes)
@@ -33,6 +33,10 @@ $(VENV)/.installed: requirements.txt
 prepare-model: install
 	@$(PY) -m router.embedded_model
 
+## prepare-webgpu-demo: the /webgpu page's npm packages and ONNX embedding model (once ~20 s, then <1 s)
+prepare-webgpu-demo: install
+	@$(PY) -m scripts.prepare_webgpu_demo
+
 ## system-deps: Debian packages the tests use (chromium, postgresql)
 system-deps:
 	@bash scripts/system-deps.sh
@@ -44,8 +48,8 @@ lock: install
 		--find-links /opt/wheels --python-version 3.11 --quiet -o requirements.txt
 
 ## bench: run every benchmark in bench/ and print its figures
-bench: install prepare-model
+bench: install prepare-model prepare-webgpu-demo
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache webgpu-demo/node_modules
