@@ -1,0 +1,41 @@
+"""The same knowledge operations against a real Chroma server (`chroma run`), as in a scaled-out setup."""
+
+from __future__ import annotations
+
+import pytest
+
+from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
+from knowledge import KnowledgeBase
+from settings import Settings
+
+
+@pytest.fixture
+def server_kb(chroma_server, embedder, tmp_path):
+    host, port = chroma_server
+    kb = KnowledgeBase(Settings(DATA_DIR=tmp_path / "data", CHROMA_HOST=host, CHROMA_PORT=port), embedder=embedder)
+    yield kb
+    kb.close()
+
+
+async def test_ingest_retrieve_remove_on_a_server(server_kb: KnowledgeBase, tmp_path):
+    project = "server-project"
+    data = make_pdf(TOPIC_PAGES)
+    topics = await server_kb.ingest_pdf(project, "alice", "topics.pdf", data)
+    await server_kb.ingest_pdf(project, "bob", "CAD.pdf", (SAMPLES / "CAD.pdf").read_bytes())
+    assert (await server_kb.ingest_pdf(project, "alice", "topics.pdf", data)).already_indexed
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded when a server is configured
+
+    best = (await server_kb.retrieve(project, "How do bees tell each other where the flowers are?"))[0]
+    assert (best.document, best.page) == ("topics.pdf", 2)
+    assert await server_kb.remove_document(project, topics.doc_id)
+    assert [d.document for d in await server_kb.list_documents(project)] == ["CAD.pdf"]
+    await server_kb.delete_project(project)
+    assert await server_kb.list_documents(project) == []
+
+
+def test_several_clients_may_use_one_server(chroma_server, embedder, tmp_path):
+    host, port = chroma_server
+    settings = Settings(DATA_DIR=tmp_path / "data", CHROMA_HOST=host, CHROMA_PORT=port)
+    first, second = KnowledgeBase(settings, embedder=embedder), KnowledgeBase(settings, embedder=embedder)
+    first.close()
+    second.close()
