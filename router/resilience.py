@@ -20,9 +20,11 @@ from settings import Settings
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds allowed to connect, to produce the first token, and to finish the whole answer."""
+    """Seconds allowed for the first token and for the whole answer (retries and fallbacks included).
 
-    connect_s: float = 5.0
+    The connect timeout belongs to each SDK client (`CONNECT_TIMEOUT_S`, set by the registry).
+    """
+
     first_token_s: float = 30.0
     total_s: float = 300.0
 
@@ -123,7 +125,7 @@ class Resilience:
     @classmethod
     def from_settings(cls, settings: Settings) -> Resilience:
         return cls(
-            timeouts=Timeouts(settings.connect_timeout_s, settings.first_token_timeout_s, settings.total_timeout_s),
+            timeouts=Timeouts(settings.first_token_timeout_s, settings.total_timeout_s),
             retry=RetryPolicy(max_retries=settings.max_retries, max_wait_s=settings.max_retry_wait_s),
             failure_threshold=settings.breaker_failure_threshold,
             cooldown_s=settings.breaker_cooldown_s,

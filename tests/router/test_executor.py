@@ -141,19 +141,26 @@ async def test_connection_dropped_mid_stream_is_finished_by_the_fallback(primary
     assert record.completion_tokens == 2 + 4
 
 
+def impatient(resilience, max_retries: int = 2):
+    """First-token limit 1.5 s: still ~100x what the local server needs, so only a stall trips it."""
+    return dataclasses.replace(
+        resilience, timeouts=dataclasses.replace(resilience.timeouts, first_token_s=1.5),
+        retry=RetryPolicy(max_retries=max_retries, base_delay_s=0.01),
+    )
+
+
 async def test_a_stall_past_the_first_token_timeout_is_retried(primary, fast_resilience, secret):
     primary.script = [Reply(stall_s=10)]
 
-    result = await run([primary], fast_resilience, secret)
+    result = await run([primary], impatient(fast_resilience), secret)
 
     assert result.text == "Hello, world!" and result.record.retries == 1
 
 
 async def test_a_backend_that_keeps_stalling_falls_back(openai_server, fallback, fast_resilience, secret):
     openai_server.default = Reply(stall_s=10)
-    resilience = dataclasses.replace(fast_resilience, retry=RetryPolicy(max_retries=1, base_delay_s=0.01))
 
-    result = await run([openai_server, fallback], resilience, secret)
+    result = await run([openai_server, fallback], impatient(fast_resilience, max_retries=1), secret)
 
     assert result.text == "from the fallback"
     assert "no first token" in result.notices[0]
@@ -238,10 +245,8 @@ async def test_mid_stream_failure_is_finished_by_the_real_local_model(openai_ser
                       kind="local", context_length=8192)
     backends = {"primary": backend_for(openai_server, "primary", secret), "foundry-local": foundry_backend}
     decision = RouteDecision((spec_for(openai_server, "primary"), local), False, ("test",))
-    resilience = dataclasses.replace(fast_resilience, timeouts=dataclasses.replace(fast_resilience.timeouts, first_token_s=30))
-
     result = Run([e async for e in execute(decision, MESSAGES, backends, max_tokens=24, temperature=0,
-                                           resilience=resilience)])
+                                           resilience=fast_resilience)])
 
     assert result.text.startswith("Hello, ") and len(result.text) > len("Hello, ")
     assert result.transcript.startswith("Hello, [Primary Model stopped in the middle")
