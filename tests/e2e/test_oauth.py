@@ -7,6 +7,7 @@ refused with the reason, signing out ends the session, an expired session token 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -26,6 +27,8 @@ OUTSIDER = "eve@evil.test"
 @pytest.fixture(scope="module")
 def oauth_app(tmp_path_factory):
     """The app with the generic OIDC provider and a domain policy, beside one password user."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("Node.js and npm are not installed (make system-deps)")
     data_dir = tmp_path_factory.mktemp("oauth-app")
     env = {"CHAT_USERS": "alice:alice-pw-1", "ALLOWED_EMAIL_DOMAINS": "example.com"}
     server = AppServer(data_dir, env=env)
