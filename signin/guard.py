@@ -67,7 +67,7 @@ def record_denial(denial: Denial | None) -> None:
 
 @dataclass
 class GuardState:
-    """What the middleware consults; replaced in place when Chainlit re-imports app.py."""
+    """What the middleware consults; app.py updates it in place when Chainlit re-imports the app."""
 
     still_allowed: Callable[[User], bool]
     revoked: dict[str, float] = field(default_factory=dict)  # token digest -> its expiry (epoch s)
