@@ -168,13 +168,15 @@ async def test_unknown_thread_has_no_author(stock_layer, layer):
     assert await layer.get_thread_author("missing") == ""  # chainlit answers 404
 
 
-async def test_sqlite_runs_in_wal_mode_with_busy_timeout(layer, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite pragmas")
-    async with layer.engine.connect() as conn:
-        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() >= 10_000
-        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+async def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
+    layer = HybridDataLayer(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'hybrid_chat.db'}")
+    try:
+        async with layer.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() >= 10_000
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await layer.close()
 
 
 async def test_concurrent_sessions_lose_no_message(layer, new_user):
