@@ -194,6 +194,7 @@ async def _stream_answer(
     async with cl.Step(name="Route", type="tool", show_input=False) as route:
         route.output = _route_summary(decision)
     reply = cl.Message(content="", author=decision.model.label)
+    failure: BackendError | None = None
     try:
         async for event in router.stream(decision, messages):
             if isinstance(event, TextDelta):
@@ -202,6 +203,9 @@ async def _stream_answer(
                 await reply.stream_token(f"\n\n> {event.text}\n\n")
             elif isinstance(event, Completed):
                 route.output = _route_summary(decision, event)
+                if event.record.error:
+                    # Every allowed model failed after the request went out: say so under what was shown.
+                    failure = BackendError(event.record.error)
     except asyncio.CancelledError:
         # The user pressed stop: keep what they already saw, in the chat and in the history.
         if reply.content:
@@ -210,15 +214,18 @@ async def _stream_answer(
         raise
     except BackendError as exc:
         log.warning("answer failed: %s", exc)
-        if reply.content:
-            remember(reply.content)
-        suffix = "\n\n" if reply.content else ""
-        await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(exc)}")
-        return
+        failure = exc
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("unexpected error while answering (error id %s)", error_id)
         await _finish(reply, route, suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). Please try again.")
+        return
+    if failure is not None:
+        # Keep what was already shown, and say below it what went wrong and what to do.
+        if reply.content:
+            remember(reply.content)
+        suffix = "\n\n" if reply.content else ""
+        await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
         return
     remember(reply.content)
     await _finish(reply, route)
@@ -247,6 +254,10 @@ def _route_summary(decision: RouteDecision, completed: Completed | None = None) 
             f"${record.cost_usd:.6f}, first token {ttft}, total {record.total_s:.2f} s"
         )
         lines.append(f"**Context:** {record.message_count} messages sent to the model")
+        if record.retries:
+            lines.append(f"**Retries:** {record.retries}")
         if record.fallbacks:
             lines.append(f"**Fallbacks:** {', '.join(record.fallbacks)}")
+        if record.error:
+            lines.append(f"**Error:** {record.error}")
     return "\n".join(lines)

@@ -84,13 +84,15 @@ def test_two_streamed_turns_with_the_local_model(app_server, page):
     assert page.get_by_text(re.compile(r"SmolLM2 135M \(Foundry Local\) \(local")).first.is_visible()
 
 
-def test_unavailable_profile_explains_why(app_server, page):
+def test_unavailable_profile_explains_why_and_answers_locally(app_server, page):
     sockets = SocketLog(page)
     sign_in(page, app_server.url, user="bob")
     pick_profile(page, "Gemini 2.5 Flash (unavailable)")
     send(page, "Hello?")
     sockets.wait_for_answers(1, page)
-    assert page.get_by_text(re.compile("No model can answer right now: Gemini 2.5 Flash is unavailable")).is_visible()
+    page.get_by_text("Used Route").first.click()
+    assert page.get_by_text(re.compile(r"Gemini 2.5 Flash unavailable \(.*GEMINI_API_KEY")).is_visible()
+    assert page.locator('[data-step-type="assistant_message"]').first.inner_text().strip()
 
 
 def test_stop_keeps_the_partial_answer(app_server, page):
