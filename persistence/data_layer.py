@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -32,6 +32,7 @@ from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
 from chainlit.data.utils import queue_until_user_message
 from chainlit.element import Element, ElementDict
+from chainlit.logger import logger
 from chainlit.step import StepDict
 from chainlit.types import (
     Feedback,
@@ -64,6 +65,7 @@ ELEMENT_COLUMNS = (
 JSON_COLUMNS = frozenset({"metadata", "generation", "modes", "props", "playerConfig"})
 TAG_COLUMNS = frozenset({"tags"})
 MAX_PAGE_SIZE = 100
+ErrorHook = Callable[[PersistenceError], Awaitable[None]]
 
 
 def utc_timestamp() -> str:
@@ -94,9 +96,18 @@ def _like_pattern(search: str) -> str:
 class HybridDataLayer(SQLAlchemyDataLayer):
     """The data layer the app registers with `@cl.data_layer`."""
 
-    def __init__(self, url: str, storage_provider: BaseStorageClient | None = None, show_logger: bool = False):
+    def __init__(
+        self,
+        url: str,
+        storage_provider: BaseStorageClient | None = None,
+        show_logger: bool = False,
+        on_error: ErrorHook | None = None,
+    ):
+        """`on_error` is awaited with every PersistenceError before it is raised, in the chainlit
+        context of the failing call: the app uses it to tell the user the message was not saved."""
         ensure_sqlite_folder(url)
         super().__init__(conninfo=url, storage_provider=storage_provider, show_logger=show_logger)
+        self.on_error = on_error
         configure_engine(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
@@ -118,9 +129,31 @@ class HybridDataLayer(SQLAlchemyDataLayer):
 
     @asynccontextmanager
     async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
-        with database_errors(action):
-            async with self.async_session() as session, session.begin():
-                yield session
+        try:
+            with database_errors(action):
+                async with self.async_session() as session, session.begin():
+                    yield session
+        except PersistenceError as error:
+            await self._report(error)
+            raise
+
+    async def _reported(self, action: str, operation: Awaitable[Any]) -> Any:
+        """Await a file operation; its failure becomes a reported PersistenceError."""
+        try:
+            with database_errors(action):
+                return await operation
+        except PersistenceError as error:
+            await self._report(error)
+            raise
+
+    async def _report(self, error: PersistenceError) -> None:
+        """Tell the app (chainlit persists messages in background tasks, so it never sees the raise)."""
+        if self.on_error is None:
+            return
+        try:
+            await self.on_error(error)
+        except Exception:  # the hook must not mask the original error
+            logger.exception("on_error hook of the data layer failed")
 
     async def _rows(self, session: AsyncSession, query: str, parameters: dict) -> list[dict[str, Any]]:
         result = await session.execute(text(query), parameters)
@@ -218,9 +251,8 @@ class HybridDataLayer(SQLAlchemyDataLayer):
                 await session.execute(text(f'DELETE FROM {table} WHERE "threadId" = :id'), {"id": thread_id})
             await session.execute(text('DELETE FROM threads WHERE "id" = :id'), {"id": thread_id})
         if self.storage_provider is not None:
-            with database_errors("delete a thread's files"):
-                for row in keys:
-                    await self.storage_provider.delete_file(object_key=row["objectKey"])
+            for row in keys:
+                await self._reported("delete a thread's files", self.storage_provider.delete_file(object_key=row["objectKey"]))
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         """One thread with its steps (and their feedback) and elements: three indexed queries."""
@@ -370,17 +402,15 @@ class HybridDataLayer(SQLAlchemyDataLayer):
             return
         content: bytes | str | None = element.content
         if element.path:
-            with database_errors("read an element file"):
-                content = await asyncio.to_thread(Path(element.path).read_bytes)
+            content = await self._reported("read an element file", asyncio.to_thread(Path(element.path).read_bytes))
         row: dict[str, Any] = dict(element.to_dict())
         if content is not None:
             if self.storage_provider is None:
                 raise PersistenceError("no storage client is configured for element files")
             object_key = f"{element.thread_id}/{element.id}/{safe_file_name(element.name or 'file')}"
-            with database_errors("store an element file"):
-                uploaded = await self.storage_provider.upload_file(
-                    object_key=object_key, data=content, mime=element.mime or "application/octet-stream"
-                )
+            uploaded = await self._reported("store an element file", self.storage_provider.upload_file(
+                object_key=object_key, data=content, mime=element.mime or "application/octet-stream"
+            ))
             row["url"], row["objectKey"] = uploaded.get("url"), uploaded.get("object_key")
         elif not element.url:
             raise ValueError("an element needs a url, a path or content")

@@ -67,8 +67,15 @@ async def test_write_errors_raise_instead_of_being_swallowed(stock_layer, layer,
     await execute(layer, "DROP TABLE steps")
 
     assert await stock_layer.create_step(message(thread_id, "lost")) is None  # stock: silently lost
+    reported = []
+
+    async def tell_user(error: PersistenceError) -> None:
+        reported.append(error)
+
+    layer.on_error = tell_user
     with pytest.raises(PersistenceError, match="database unavailable"):
         await layer.create_step(message(thread_id, "must not vanish"))
+    assert len(reported) == 1 and "save a message" in str(reported[0])
 
 
 async def test_tags_list_keeps_the_thread_owner(stock_layer, layer, new_user, database_url):
