@@ -28,8 +28,10 @@ def app_server(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module: Playwright's sync API runs an event loop in this thread while it is open,
+    # and pytest-asyncio cannot run any async test in a later module meanwhile.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
