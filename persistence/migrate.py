@@ -6,6 +6,7 @@ lock serialises several app instances starting at once.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +21,7 @@ from .errors import database_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x48594252  # "HYBR": any constant shared by all instances
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # 7 INFO lines at every start
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

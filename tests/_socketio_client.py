@@ -1,0 +1,159 @@
+"""A chat session without a browser: sign in over HTTP, talk to the app over chainlit's socket.io.
+
+Follows what the chainlit 2.12 frontend sends (see FACTS.md): `POST /login` sets the
+`access_token` cookie; the socket connects to `/ws/socket.io` (websocket transport) with that
+cookie and the `auth` fields below; `connection_successful` starts (or resumes) the chat;
+`client_message` sends a user message; the server answers with `new_message`/`stream_*`
+events and ends each turn with `task_end`. Used by load and isolation tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import socketio
+
+
+class ConnectionRefused(Exception):
+    """The server refused the socket (not signed in, or the thread belongs to someone else)."""
+
+
+async def sign_in(base_url: str, username: str, password: str) -> dict[str, str]:
+    """The session cookies of a password sign-in; raises on wrong credentials."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.post("/login", data={"username": username, "password": password})
+        response.raise_for_status()
+        return dict(response.cookies)
+
+
+class ChatSession:
+    """One browser-like chat session. `async with ChatSession(...) as chat: await chat.send("hi")`."""
+
+    def __init__(self, base_url: str, cookies: dict[str, str], thread_id: str = "", chat_profile: str = ""):
+        self.base_url = base_url
+        self.cookies = cookies
+        self.thread_id = thread_id
+        self.chat_profile = chat_profile
+        self.session_id = str(uuid.uuid4())
+        self.messages: list[dict[str, Any]] = []  # every new_message/update_message the server sent
+        self.resumed_thread: dict[str, Any] | None = None
+        self.resume_error: str | None = None
+        self._task_start = asyncio.Event()
+        self._task_end = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._sio = socketio.AsyncClient(reconnection=False)
+        self._register_handlers()
+
+    def _register_handlers(self) -> None:
+        sio = self._sio
+
+        @sio.on("new_message")
+        async def _new(message: dict) -> None:
+            self.messages.append(message)
+
+        @sio.on("update_message")
+        async def _update(message: dict) -> None:
+            self.messages.append(message)
+
+        @sio.on("first_interaction")
+        async def _first(event: dict) -> None:
+            self.thread_id = event.get("thread_id") or self.thread_id
+
+        @sio.on("resume_thread")
+        async def _resume(thread: dict) -> None:
+            self.resumed_thread = thread
+            self._resumed.set()
+
+        @sio.on("resume_thread_error")
+        async def _resume_error(error: str) -> None:
+            self.resume_error = error
+            self._resumed.set()
+
+        @sio.on("task_start")
+        async def _start(*_: Any) -> None:
+            self._task_end.clear()
+            self._task_start.set()
+
+        @sio.on("task_end")
+        async def _end(*_: Any) -> None:
+            self._task_end.set()
+
+    async def connect(self) -> None:
+        auth = {
+            "sessionId": self.session_id,
+            "clientType": "webapp",
+            "threadId": self.thread_id,
+            "userEnv": "{}",
+            "chatProfile": quote(self.chat_profile) if self.chat_profile else "",
+        }
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        try:
+            await self._sio.connect(
+                self.base_url, socketio_path="/ws/socket.io", transports=["websocket"],
+                headers={"Cookie": cookie}, auth=auth, wait_timeout=30,
+            )
+        except socketio.exceptions.ConnectionError as error:
+            raise ConnectionRefused(str(error)) from error
+        self._task_end.clear()
+        await self._sio.emit("connection_successful")
+        await asyncio.wait_for(self._task_end.wait(), 30)  # the server acknowledges with a task_end
+        await self._settle()
+
+    async def _settle(self, quiet: float = 1.0, timeout: float = 120) -> None:
+        """Wait until the chat start (or resume) has finished: no task runs for `quiet` seconds.
+
+        Otherwise the task events of `on_chat_start` would be taken for the first message's turn.
+        """
+        async def settle() -> None:
+            while True:
+                self._task_start.clear()
+                try:
+                    await asyncio.wait_for(self._task_start.wait(), quiet)
+                except asyncio.TimeoutError:
+                    return
+                await self._task_end.wait()
+
+        await asyncio.wait_for(settle(), timeout)
+
+    async def wait_resumed(self, timeout: float = 30) -> dict[str, Any]:
+        """The thread the server restored (after connecting with `thread_id`)."""
+        await asyncio.wait_for(self._resumed.wait(), timeout)
+        if self.resumed_thread is None:
+            raise LookupError(self.resume_error or "resume failed")
+        return self.resumed_thread
+
+    async def send(self, text: str, timeout: float = 120) -> dict[str, Any] | None:
+        """Send a user message; wait for its task to start and end; return the last assistant message."""
+        seen = len(self.messages)
+        self._task_start.clear()
+        message_id = str(uuid.uuid4())
+        await self._sio.emit("client_message", {
+            "message": {
+                "id": message_id, "threadId": self.thread_id, "type": "user_message", "name": "User",
+                "output": text, "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            },
+            "fileReferences": [],
+        })
+        async def turn() -> None:
+            await self._task_start.wait()
+            await self._task_end.wait()
+
+        await asyncio.wait_for(turn(), timeout)
+        answers = [m for m in self.messages[seen:] if m.get("type") == "assistant_message"]
+        return answers[-1] if answers else None
+
+    async def close(self) -> None:
+        if self._sio.connected:
+            await self._sio.disconnect()
+
+    async def __aenter__(self) -> ChatSession:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
