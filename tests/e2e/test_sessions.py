@@ -56,63 +56,66 @@ def http_status(app: AppServer, token: str | None) -> int:
     return httpx.get(f"{app.url}/user", cookies=cookies).status_code
 
 
-async def socket_accepts(app: AppServer, token: str | None) -> bool:
-    """Whether the chat socket lets this token connect (the browser's handshake, see FACTS.md)."""
-    client = socketio.AsyncClient(reconnection=False)
+def socket_accepts(app: AppServer, token: str | None) -> bool:
+    """Whether the chat socket lets this token connect (the browser's handshake, see FACTS.md).
+
+    The synchronous client: Playwright's sync API keeps an event loop running in this thread.
+    """
+    client = socketio.Client(reconnection=False)
     headers = {"Cookie": f"access_token={token}"} if token else {}
     auth = {"sessionId": str(uuid.uuid4()), "clientType": "webapp", "threadId": "", "userEnv": "{}",
             "chatProfile": "Auto"}
     try:
-        await client.connect(app.url, headers=headers, auth=auth, transports=["websocket"],
+        client.connect(app.url, headers=headers, auth=auth, transports=["websocket"],
                              socketio_path="/ws/socket.io", wait_timeout=10)
     except socketio.exceptions.ConnectionError:
         return False
-    await client.disconnect()
+    client.disconnect()
     return True
 
 
-async def test_a_valid_token_is_accepted_over_http_and_the_socket(app):
+def test_a_valid_token_is_accepted_over_http_and_the_socket(app):
     token = token_of(app, "bob")
     assert http_status(app, token) == 200
-    assert await socket_accepts(app, token)
+    assert socket_accepts(app, token)
     assert http_status(app, forged(app.auth_secret, "bob")) == 200  # the forging helper makes real tokens
 
 
-async def test_no_token_is_refused(app):
+def test_no_token_is_refused(app):
     assert http_status(app, None) == 401
     assert httpx.post(f"{app.url}/project/threads", json={"pagination": {"first": 20}, "filter": {}}).status_code \
         == 401
-    assert not await socket_accepts(app, None)
+    assert not socket_accepts(app, None)
 
 
-async def test_a_token_signed_with_another_secret_is_refused(app):
+def test_a_token_signed_with_another_secret_is_refused(app):
     token = forged(secrets.token_urlsafe(48), "bob")
     assert http_status(app, token) == 401
-    assert not await socket_accepts(app, token)
+    assert not socket_accepts(app, token)
 
 
-async def test_an_expired_token_is_refused(app):
+def test_an_expired_token_is_refused(app):
     token = forged(app.auth_secret, "bob", expires_in=-timedelta(seconds=1))
     assert http_status(app, token) == 401
-    assert not await socket_accepts(app, token)
+    assert not socket_accepts(app, token)
 
 
-async def test_a_signed_out_token_is_refused(app):
+def test_a_signed_out_token_is_refused(app):
     token = token_of(app, "carol")
     assert httpx.post(f"{app.url}/logout", cookies={"access_token": token}).status_code == 200
     assert http_status(app, token) == 401
-    assert not await socket_accepts(app, token)
+    assert not socket_accepts(app, token)
     assert http_status(app, token_of(app, "carol")) == 200  # signing in again works
 
 
-async def test_a_user_the_policy_leaves_out_is_refused_with_the_reason(app):
+def test_a_user_the_policy_leaves_out_is_refused_with_the_reason(app):
     response = login(app, "dave")
     assert response.status_code == 403
     assert response.json()["detail"] == "accessDenied"
     assert "access_token" not in response.cookies
     assert login(app, "dave", "wrong").status_code == 401  # no hint without the password
     assert http_status(app, forged(app.auth_secret, "dave")) == 401
-    assert not await socket_accepts(app, forged(app.auth_secret, "dave"))
+    assert not socket_accepts(app, forged(app.auth_secret, "dave"))
 
 
 def test_too_many_wrong_passwords_lock_the_name(app):
@@ -125,14 +128,14 @@ def test_too_many_wrong_passwords_lock_the_name(app):
     assert login(app, "carol").status_code == 200
 
 
-async def test_the_token_of_a_removed_account_is_refused(app, tmp_path):
+def test_the_token_of_a_removed_account_is_refused(app, tmp_path):
     alice, carol = token_of(app, "alice"), token_of(app, "carol")
     without_carol = {user: pw for user, pw in USERS.items() if user != "carol"}
     env = {"CHAT_USERS": chat_users(without_carol), "CHAINLIT_AUTH_SECRET": app.auth_secret, **POLICY}
     with AppServer(tmp_path / "restarted", env=env) as restarted:
         assert http_status(restarted, alice) == 200  # same secret: other sessions survive the restart
         assert http_status(restarted, carol) == 401
-        assert not await socket_accepts(restarted, carol)
+        assert not socket_accepts(restarted, carol)
 
 
 def test_the_app_does_not_start_without_an_auth_secret(tmp_path):
