@@ -379,6 +379,16 @@ class HybridDataLayer(SQLAlchemyDataLayer):
             raise PersistenceError("feedback refers to a message that is not stored")
         return feedback.id
 
+    async def get_step_thread(self, step_id: str) -> str | None:
+        """The thread a message belongs to (for ownership checks)."""
+        rows = await self.execute_sql('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": step_id})
+        return rows[0]["threadId"] if rows else None
+
+    async def get_feedback_thread(self, feedback_id: str) -> str | None:
+        """The thread a feedback belongs to (for ownership checks)."""
+        rows = await self.execute_sql('SELECT "threadId" FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
+        return rows[0]["threadId"] if rows else None
+
     # --------------------------------------------------------------- elements
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
         rows = await self.execute_sql(

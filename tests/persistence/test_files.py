@@ -8,55 +8,12 @@ from __future__ import annotations
 
 import uuid
 
-import chainlit as cl
-import chainlit.data
 import httpx
-import pytest
-from chainlit.auth import create_jwt
-from chainlit.user import User
-
-from persistence import install_file_route
 
 
-@pytest.fixture
-async def chainlit_app(layer, monkeypatch):
-    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "test-secret-" + uuid.uuid4().hex)
-    monkeypatch.setenv("CHAINLIT_CUSTOM_AUTH", "true")
-    monkeypatch.setattr(chainlit.data, "_data_layer", layer)
-    from chainlit.server import app
-
-    router = install_file_route(app, layer)
-    yield app
-    for route in router.routes:
-        app.router.routes.remove(route)
-
-
-def client_for(app, identifier: str) -> httpx.AsyncClient:
-    token = create_jwt(User(identifier=identifier))
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies={"access_token": token}
-    )
-
-
-@pytest.fixture
-async def alice_thread(layer):
-    """Alice's thread with a message and a stored file."""
-    alice = await layer.create_user(User(identifier="alice"))
-    thread_id = str(uuid.uuid4())
-    await layer.update_thread(thread_id, name="Alice's secrets", user_id=alice.id)
-    msg = cl.Message(content="my salary is 10", type="user_message")
-    msg.thread_id = thread_id
-    await layer.create_step(msg.to_dict())
-    page = cl.Text(name="payslip.txt", content=b"salary 10", for_id=msg.id, mime="text/plain")
-    page.thread_id = thread_id
-    await layer.create_element(page)
-    element = (await layer.get_thread(thread_id))["elements"][0]
-    return thread_id, element
-
-
-async def test_owner_reads_lists_downloads_and_deletes(chainlit_app, alice_thread, layer):
+async def test_owner_reads_lists_downloads_and_deletes(signed_in, alice_thread, layer):
     thread_id, element = alice_thread
-    async with client_for(chainlit_app, "alice") as alice:
+    async with signed_in("alice") as alice:
         listed = await alice.post("/project/threads", json={"pagination": {"first": 20}, "filter": {}})
         assert [t["id"] for t in listed.json()["data"]] == [thread_id]
         assert (await alice.get(f"/project/thread/{thread_id}")).json()["steps"][0]["output"] == "my salary is 10"
@@ -70,9 +27,9 @@ async def test_owner_reads_lists_downloads_and_deletes(chainlit_app, alice_threa
         assert (await alice.get(element["url"])).status_code == 404
 
 
-async def test_another_user_can_neither_list_open_download_nor_delete(chainlit_app, alice_thread, layer):
+async def test_another_user_can_neither_list_open_download_nor_delete(signed_in, chainlit_app, alice_thread, layer):
     thread_id, element = alice_thread
-    async with client_for(chainlit_app, "bob") as bob:
+    async with signed_in("bob") as bob:
         listed = await bob.post("/project/threads", json={"pagination": {"first": 20}, "filter": {}})
         assert listed.status_code == 200 and listed.json()["data"] == []
         assert (await bob.get(f"/project/thread/{thread_id}")).status_code in (401, 403, 404)
@@ -87,9 +44,9 @@ async def test_another_user_can_neither_list_open_download_nor_delete(chainlit_a
     assert (await layer.get_thread(thread_id))["name"] == "Alice's secrets"
 
 
-async def test_files_route_rejects_path_tricks(chainlit_app, alice_thread):
+async def test_files_route_rejects_path_tricks(signed_in, alice_thread):
     thread_id, element = alice_thread
-    async with client_for(chainlit_app, "alice") as alice:
+    async with signed_in("alice") as alice:
         for url in ("/files/%2e%2e/hybrid_chat.db", "/files/..%2Fhybrid_chat.db", f"/files/{thread_id}"):
             assert (await alice.get(url)).status_code == 404
         climbed = await alice.get("/files/../hybrid_chat.db")  # the client normalises it to /hybrid_chat.db
