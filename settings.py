@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,12 +82,24 @@ class Settings(BaseSettings):
     complexity_weights_file: Path | None = Field(None, alias="COMPLEXITY_WEIGHTS_FILE")
 
     # --- knowledge (project documents) ---------------------------------------
+    embedding_backend: Literal["onnx-int8", "torch"] = Field("onnx-int8", alias="EMBEDDING_BACKEND")
     chroma_host: str = Field("", alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT")
     max_upload_mb: float = Field(50, alias="MAX_UPLOAD_MB", gt=0)
     max_pdf_pages: int = Field(5000, alias="MAX_PDF_PAGES", gt=0)
     retrieval_k: int = Field(5, alias="RETRIEVAL_K", gt=0)
     retrieval_min_score: float = Field(0.3, alias="RETRIEVAL_MIN_SCORE")
+
+    # --- OpenAI-compatible gateway and operations ------------------------------------
+    # Static gateway keys for services, "key:user" pairs (comma-separated); users also create their own.
+    gateway_api_keys: SecretStr = Field(SecretStr(""), alias="GATEWAY_API_KEYS")
+    # Per user, chat and gateway together; admins are exempt; 0 = unlimited.
+    rate_limit_per_minute: int = Field(30, ge=0, alias="RATE_LIMIT_PER_MINUTE")
+    daily_token_budget: int = Field(0, ge=0, alias="DAILY_TOKEN_BUDGET")
+    daily_cost_budget_usd: float = Field(0.0, ge=0, alias="DAILY_COST_BUDGET_USD")
+    max_message_chars: int = Field(20_000, gt=0, alias="MAX_MESSAGE_CHARS")
+    # One JSON object per log line (request id, personal data and secrets redacted); else plain text.
+    json_logs: bool = Field(False, alias="JSON_LOGS")
 
     # --- persistence -------------------------------------------------------------
     # Empty: SQLite file DATA_DIR/hybrid_chat.db. Else e.g. postgresql+asyncpg://user:pw@host/db.
