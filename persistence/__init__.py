@@ -5,6 +5,7 @@ Start-up: `await upgrade_database(database_url())`, then register
 `install_feedback_guard(app, layer)` on `chainlit.server.app`.
 """
 
+from .api_keys import ApiKey, find_active_api_key, list_api_keys, revoke_api_key, store_api_key
 from .data_layer import HybridDataLayer, decode_json, utc_timestamp
 from .engine import create_engine, database_url, normalise_url
 from .errors import PersistenceError
@@ -30,6 +31,7 @@ from .storage import LocalStorageClient
 from .usage import UsageRecord, UsageSummary, record_usage, usage_summary
 
 __all__ = [
+    "ApiKey", "find_active_api_key", "list_api_keys", "revoke_api_key", "store_api_key",
     "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError", "Project", "ReadPolicy", "Turn",
     "UsageRecord", "UsageSummary", "add_member", "conversation_turns", "create_engine", "create_project",
     "current_revision", "database_url", "decode_json", "delete_project", "get_project", "head_revision", "install_feedback_guard", "install_file_route",
