@@ -59,7 +59,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = shared_embedder(self.settings.embedding_model_path)
+            self._embedder = shared_embedder(self.settings)
         return self._embedder
 
     def close(self) -> None:

@@ -1,30 +1,35 @@
-"""Sentence embeddings from the offline all-MiniLM-L6-v2 package (never Chroma's downloading default)."""
+"""Sentence embeddings from the offline all-MiniLM-L6-v2 package (never Chroma's downloading default).
+
+Two interchangeable backends (`EMBEDDING_BACKEND`): "onnx-int8" (default: the same model
+exported to ONNX with int8 weights, measured 2.3-2.7x faster here with the same recall@5) and
+"torch" (sentence-transformers as shipped).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from settings import Settings
+
 BATCH_SIZE = 32  # measured on 2 cores: 32 beats 64
+MAX_TOKENS = 256  # the model's window; longer input is cut off
 
 
 class Embedder:
-    """Loads the model once per process; `embed` is thread-safe and batched.
+    """Thread-safe and batched; subclasses encode one batch.
 
     One batch runs at a time, so a query waits at most one batch behind a large ingestion
     instead of the two fighting for the same cores.
     """
 
-    def __init__(self, model_path: str, *, device: str = "cpu") -> None:
-        from sentence_transformers import SentenceTransformer  # heavy: imported on first use only
-        from transformers.utils import logging as transformers_logging
+    dimension: int
 
-        transformers_logging.disable_progress_bar()  # a "Loading weights" bar per process is noise
-        self._model = SentenceTransformer(model_path, device=device, local_files_only=True)
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.dimension: int = int(self._model.get_embedding_dimension() or 0)
 
     def embed(
         self,
@@ -38,25 +43,76 @@ class Embedder:
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
             with self._lock:
-                rows.append(
-                    self._model.encode(
-                        batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-                    )
-                )
+                rows.append(self._encode(batch))
             if on_batch is not None:
                 on_batch(start + len(batch))
         if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack(rows).astype(np.float32, copy=False)
 
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        raise NotImplementedError
 
-_shared: dict[str, Embedder] = {}
+
+class TorchEmbedder(Embedder):
+    def __init__(self, model_path: str) -> None:
+        super().__init__()
+        from sentence_transformers import SentenceTransformer  # heavy: imported on first use only
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a "Loading weights" bar per process is noise
+        self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        return self._model.encode(batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True)
+
+
+class OnnxEmbedder(Embedder):
+    """The same model in onnxruntime: tokenizer, BERT, mean pooling, normalisation (as sentence-transformers)."""
+
+    def __init__(self, model_path: str, onnx_file: Path) -> None:
+        super().__init__()
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.dimension = int(self._encode(["dimension probe"]).shape[1])
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(batch)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def load_embedder(settings: Settings, backend: str | None = None) -> Embedder:
+    backend = backend or settings.embedding_backend
+    if backend == "torch":
+        return TorchEmbedder(settings.embedding_model_path)
+    if backend == "onnx-int8":
+        from knowledge._onnx_export import ensure_onnx_int8
+
+        return OnnxEmbedder(settings.embedding_model_path, ensure_onnx_int8(settings.embedding_model_path, settings.models_dir))
+    raise ValueError(f"EMBEDDING_BACKEND must be 'onnx-int8' or 'torch', not {backend!r}")
+
+
+_shared: dict[tuple[str, str, str], Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_embedder(model_path: str) -> Embedder:
-    """One model per process and path: the app, the CLI's many questions and the tests reuse it."""
+def shared_embedder(settings: Settings) -> Embedder:
+    """One model per process: the app, the CLI's many questions and the tests reuse it."""
+    key = (settings.embedding_backend, settings.embedding_model_path, str(settings.models_dir))
     with _shared_lock:
-        if model_path not in _shared:
-            _shared[model_path] = Embedder(model_path)
-        return _shared[model_path]
+        if key not in _shared:
+            _shared[key] = load_embedder(settings)
+        return _shared[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,17 +16,29 @@ import pytest
 from _knowledge_pdfs import free_port
 from knowledge import Embedder, KnowledgeBase
 from knowledge._embedding import shared_embedder
+from knowledge._onnx_export import onnx_int8_path
 from settings import Settings, get_settings
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return shared_embedder(get_settings().embedding_model_path)
+    return shared_embedder(get_settings())
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(DATA_DIR=tmp_path / "data")
+
+
+@pytest.fixture
+def cli_settings(settings: Settings) -> Settings:
+    """`settings` whose DATA_DIR already holds the exported embedding model: subprocesses skip the export."""
+    default = get_settings()
+    if default.embedding_backend == "onnx-int8":
+        copy = onnx_int8_path(settings.embedding_model_path, settings.models_dir)
+        copy.parent.mkdir(parents=True)
+        shutil.copyfile(onnx_int8_path(default.embedding_model_path, default.models_dir), copy)
+    return settings
 
 
 @pytest.fixture

@@ -143,7 +143,7 @@ async def test_event_loop_keeps_serving_while_a_file_is_ingested(kb: KnowledgeBa
     big = make_pdf([f"Section {i}. " + " ".join(TOPIC_PAGES) for i in range(40)])
     progress: list[IngestProgress] = []
     ingestion = asyncio.create_task(kb.ingest_pdf("p1", "alice", "big.pdf", big, progress=progress.append))
-    while not progress:  # ingestion has started in its thread
+    while not progress and not ingestion.done():  # ingestion has started in its thread
         await asyncio.sleep(0.01)
     passages = await kb.retrieve("other", "How do bees communicate?")
     assert passages and not ingestion.done()

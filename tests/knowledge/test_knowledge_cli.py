@@ -25,8 +25,8 @@ def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subpro
     )
 
 
-def test_ingest_then_query_many_questions_as_json_lines(tmp_path: Path):
-    env = {"DATA_DIR": str(tmp_path / "data")}
+def test_ingest_then_query_many_questions_as_json_lines(tmp_path: Path, cli_settings: Settings):
+    env = {"DATA_DIR": str(cli_settings.data_dir)}
     topics = tmp_path / "topics.pdf"
     topics.write_bytes(make_pdf(TOPIC_PAGES))
     not_a_pdf = tmp_path / "notes.pdf"
@@ -64,11 +64,10 @@ def test_ingest_then_query_many_questions_as_json_lines(tmp_path: Path):
     assert removed.returncode == 0 and f"removed {topics_id}" in removed.stdout
 
 
-def test_refuses_while_another_process_holds_the_embedded_store(tmp_path: Path, embedder):
-    settings = Settings(DATA_DIR=tmp_path / "data")
-    app = KnowledgeBase(settings, embedder=embedder)  # stands for the running app
+def test_refuses_while_another_process_holds_the_embedded_store(cli_settings: Settings, embedder):
+    app = KnowledgeBase(cli_settings, embedder=embedder)  # stands for the running app
     try:
-        result = run_cli("query", "--project", "demo", "anything", env={"DATA_DIR": str(settings.data_dir)})
+        result = run_cli("query", "--project", "demo", "anything", env={"DATA_DIR": str(cli_settings.data_dir)})
     finally:
         app.close()
     assert result.returncode == 2
@@ -76,13 +75,15 @@ def test_refuses_while_another_process_holds_the_embedded_store(tmp_path: Path, 
     assert "CHROMA_HOST" in result.stderr and "Traceback" not in result.stderr
 
 
-async def test_with_a_chroma_server_the_app_and_the_cli_share_the_knowledge(tmp_path: Path, chroma_server, embedder):
+async def test_with_a_chroma_server_the_app_and_the_cli_share_the_knowledge(
+    tmp_path: Path, cli_settings: Settings, chroma_server, embedder
+):
     host, port = chroma_server
-    app = KnowledgeBase(Settings(DATA_DIR=tmp_path / "data", CHROMA_HOST=host, CHROMA_PORT=port), embedder=embedder)
+    app = KnowledgeBase(cli_settings.model_copy(update={"chroma_host": host, "chroma_port": port}), embedder=embedder)
     try:
         topics = tmp_path / "topics.pdf"
         topics.write_bytes(make_pdf(TOPIC_PAGES))
-        env = {"DATA_DIR": str(tmp_path / "data"), "CHROMA_HOST": host, "CHROMA_PORT": str(port)}
+        env = {"DATA_DIR": str(cli_settings.data_dir), "CHROMA_HOST": host, "CHROMA_PORT": str(port)}
         result = run_cli("ingest", "--project", "cli-shared", "--owner", "carol", str(topics), env=env)
         assert result.returncode == 0, result.stderr
         assert [d.owner for d in await app.list_documents("cli-shared")] == ["carol"]
