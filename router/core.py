@@ -68,11 +68,16 @@ class Router:
         return await asyncio.to_thread(self.policy.decide, request, self.catalog, health)
 
     def stream(
-        self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7
+        self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7,
+        max_tokens: int | None = None,
     ) -> AsyncIterator[RouterEvent]:
-        """Stream the answer of `decision`: text deltas, notices, then one `Completed`."""
+        """Stream the answer of `decision`: text deltas, notices, then one `Completed`.
+
+        `max_tokens` may lower the configured limit for one answer (API clients ask for it), never raise it.
+        """
+        limit = self.max_tokens if max_tokens is None else min(max_tokens, self.max_tokens)
         return execute(
-            decision, messages, self.backends, max_tokens=self.max_tokens, temperature=temperature,
+            decision, messages, self.backends, max_tokens=limit, temperature=temperature,
             resilience=self.resilience,
         )
 

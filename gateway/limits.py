@@ -1,0 +1,122 @@
+"""Per-user limits: messages per minute, a daily token and cost budget, message and upload size.
+
+Each refusal is a `LimitExceeded` carrying the sentence to show the user (the chat shows
+`exc.message`; the gateway sends it in an OpenAI-format error with `exc.status`).
+Administrators are exempt from the rate limit and the budgets, not from the size limits.
+The rate limit is counted per app process (several instances each allow the full rate);
+the budgets are read from recorded usage, so they hold across instances and restarts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from persistence import usage_summary
+from settings import Settings
+
+WINDOW_S = 60.0
+
+
+class LimitExceeded(Exception):
+    """A limit refused the request; `message` is written for the user."""
+
+    def __init__(self, limit: str, message: str, *, status: int = 429, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.message = message
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class Limits:
+    """The configured limits, with the in-memory rate counters of this process."""
+
+    rate_per_minute: int = 30
+    daily_tokens: int = 0
+    daily_cost_usd: float = 0.0
+    max_message_chars: int = 20_000
+    max_upload_mb: float = 50.0
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self._recent: dict[str, deque[float]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            rate_per_minute=settings.rate_limit_per_minute, daily_tokens=settings.daily_token_budget,
+            daily_cost_usd=settings.daily_cost_budget_usd, max_message_chars=settings.max_message_chars,
+            max_upload_mb=settings.max_upload_mb,
+        )
+
+    def check_message(self, text: str) -> None:
+        if len(text) > self.max_message_chars:
+            raise LimitExceeded(
+                "message_size",
+                f"Your message is too long ({len(text):,} characters; the limit is {self.max_message_chars:,}). "
+                "Shorten it, or upload long texts as a document.",
+                status=413,
+            )
+
+    def check_upload(self, size_bytes: int) -> None:
+        limit = int(self.max_upload_mb * 1024 * 1024)
+        if size_bytes > limit:
+            raise LimitExceeded(
+                "upload_size",
+                f"The file is too large ({size_bytes / 1024 / 1024:.1f} MB; the limit is {self.max_upload_mb:g} MB).",
+                status=413,
+            )
+
+    def take_rate(self, user: str, *, admin: bool = False) -> None:
+        """Count one message for `user`, or refuse it when they sent `rate_per_minute` in the last minute."""
+        if admin or self.rate_per_minute <= 0:
+            return
+        now = self.clock()
+        recent = self._recent.setdefault(user, deque())
+        while recent and now - recent[0] >= WINDOW_S:
+            recent.popleft()
+        if len(recent) >= self.rate_per_minute:
+            wait = max(1.0, WINDOW_S - (now - recent[0]))
+            raise LimitExceeded(
+                "rate",
+                f"You are sending messages too fast (limit: {self.rate_per_minute} a minute). "
+                f"Please wait {wait:.0f} seconds and try again.",
+                retry_after_s=wait,
+            )
+        recent.append(now)
+
+    async def check_budget(self, engine: AsyncEngine, user: str, *, admin: bool = False) -> None:
+        """Refuse when `user`'s usage since midnight UTC reached the daily token or cost budget."""
+        if admin or (self.daily_tokens <= 0 and self.daily_cost_usd <= 0):
+            return
+        midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = await usage_summary(engine, user, since=midnight)
+        tokens = sum(r.prompt_tokens + r.completion_tokens for r in rows)
+        cost = sum(r.cost_usd for r in rows)
+        seconds_left = (midnight.timestamp() + 86_400) - time.time()
+        until = f"It resets at midnight UTC (in {seconds_left / 3600:.1f} hours)."
+        if self.daily_tokens > 0 and tokens >= self.daily_tokens:
+            raise LimitExceeded(
+                "daily_tokens", f"You have used your daily budget of {self.daily_tokens:,} tokens. {until}",
+                retry_after_s=seconds_left,
+            )
+        if self.daily_cost_usd > 0 and cost >= self.daily_cost_usd:
+            raise LimitExceeded(
+                "daily_cost", f"You have used your daily budget of ${self.daily_cost_usd:.2f}. {until}",
+                retry_after_s=seconds_left,
+            )
+
+    async def admit(self, engine: AsyncEngine | None, user: str, texts: list[str], *, admin: bool = False) -> None:
+        """Every check a new message goes through, cheapest first; raises `LimitExceeded`."""
+        for text in texts:
+            self.check_message(text)
+        if engine is not None:
+            await self.check_budget(engine, user, admin=admin)
+        self.take_rate(user, admin=admin)

@@ -1,0 +1,30 @@
+"""Put the gateway's routes on the app's HTTP server, ahead of Chainlit's catch-all route."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gateway.openai_api import openai_routes
+from gateway.ops import Check, ops_routes
+from gateway.service import Gateway
+from persistence.accounts import AccountStore
+from router import Router
+from settings import Settings
+
+ROUTE_NAME = "hybrid-gateway"
+
+
+def mount_gateway(
+    app: FastAPI, router: Router, settings: Settings, *, accounts: AccountStore | None = None,
+    vector_store: Check | None = None, gateway: Gateway | None = None,
+) -> Gateway:
+    """Serve /v1/models, /v1/chat/completions, /healthz, /readyz and /metrics on `app`; returns the gateway.
+
+    `accounts` lets keys of removed password accounts stop working and accounts-file admins be
+    exempt from limits. Mounting again (Chainlit's watch mode re-imports app.py) replaces the routes.
+    """
+    gateway = gateway or Gateway(router, settings, accounts=accounts)
+    routes = [*openai_routes(gateway).routes, *ops_routes(gateway, vector_store).routes]
+    app.router.routes[:] = [route for route in app.router.routes if getattr(route, "name", None) != ROUTE_NAME]
+    app.router.routes[0:0] = routes
+    return gateway

@@ -1,0 +1,122 @@
+"""The gateway's state and the steps every API call shares: who is calling, may they, and bookkeeping.
+
+Kept apart from the HTTP routes so the chat path could reuse the same limits object
+(`Gateway.limits`), and tests can drive it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.api_keys import KeyRing, parse_static_keys
+from gateway.errors import GatewayError, invalid_key
+from gateway.limits import LimitExceeded, Limits
+from gateway.metrics import count_limit_refusal
+from gateway.users import GatewayUsers
+from persistence import PersistenceError, UsageRecord, create_engine, database_url, record_usage, upgrade_database
+from persistence.access import ADMIN_ROLE, AccessPolicy
+from persistence.accounts import AccountStore
+from router import CallRecord, Router
+from settings import Settings
+
+log = logging.getLogger("hybrid_chat.gateway")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: str
+    admin: bool
+    key_id: str
+
+
+class Gateway:
+    """The router behind API keys, access policy, limits and usage recording."""
+
+    def __init__(
+        self, router: Router, settings: Settings, *, engine: AsyncEngine | None = None,
+        accounts: AccountStore | None = None, limits: Limits | None = None, migrate: bool = True,
+    ) -> None:
+        self.router = router
+        self.settings = settings
+        self.engine = engine or create_engine(database_url(settings))
+        self.users = GatewayUsers(AccessPolicy.from_settings(settings), accounts)
+        self.limits = limits or Limits.from_settings(settings)
+        self.keys = KeyRing(self.engine, parse_static_keys(settings.gateway_api_keys.get_secret_value()))
+        self._migrate = migrate
+        self._schema_ready = asyncio.Lock()
+        self._schema_checked = False
+
+    async def database(self) -> AsyncEngine:
+        """The engine, with the schema brought up to date once per process (idempotent, safe if the app did it)."""
+        if self._migrate and not self._schema_checked:
+            async with self._schema_ready:
+                if not self._schema_checked:
+                    await upgrade_database(self.engine.url.render_as_string(hide_password=False))
+                    self._schema_checked = True
+        return self.engine
+
+    async def ping_database(self) -> None:
+        async with (await self.database()).connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def authenticate(self, authorization: str | None) -> Caller:
+        """The caller of a request with `Authorization: Bearer <key>`; GatewayError 401/403 otherwise."""
+        scheme, _, presented = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            raise GatewayError(
+                401, "No API key given. Send it as 'Authorization: Bearer <key>'.", code="invalid_api_key"
+            )
+        try:
+            await self.database()
+            owner = await self.keys.owner(presented.strip())
+        except PersistenceError as exc:
+            raise GatewayError(503, f"Cannot check the API key now: {exc}", type="server_error",
+                               code="database_unavailable") from exc
+        if owner is None:
+            raise invalid_key()
+        if owner.static:  # the operator's service accounts: always allowed, admin only when listed
+            return Caller(owner.user, owner.user.lower() in self.users.policy.admins, owner.key_id)
+        role = self.users.role_of(owner.user)
+        if role is None:
+            raise GatewayError(
+                403, "This key's account is no longer allowed to use Hybrid Chat.", type="permission_error",
+                code="access_denied",
+            )
+        return Caller(owner.user, role == ADMIN_ROLE, owner.key_id)
+
+    async def admit(self, caller: Caller, texts: list[str]) -> None:
+        """Apply the limits; a refusal becomes an OpenAI-format error with the user's message."""
+        try:
+            await self.limits.admit(await self.database(), caller.user, texts, admin=caller.admin)
+        except LimitExceeded as exc:
+            count_limit_refusal(exc.limit)
+            headers = {"Retry-After": f"{exc.retry_after_s:.0f}"} if exc.retry_after_s else None
+            if exc.status == 413:
+                raise GatewayError(413, exc.message, code="message_too_long", param="messages") from exc
+            kind = "rate_limit_exceeded" if exc.limit == "rate" else "insufficient_quota"
+            raise GatewayError(429, exc.message, type=kind, code=exc.limit, headers=headers) from exc
+        except PersistenceError as exc:
+            raise GatewayError(503, f"Cannot check your budget now: {exc}", type="server_error",
+                               code="database_unavailable") from exc
+
+    async def record(self, caller: Caller, record: CallRecord) -> None:
+        """Store the call's usage like a chat message's (step id "gateway:<uuid>"); a failure is only logged."""
+        usage = UsageRecord(
+            step_id=f"gateway:{uuid.uuid4().hex}", user_identifier=caller.user, backend=record.backend,
+            model=record.model_id, prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
+            cost_usd=record.cost_usd, ttft_ms=None if record.ttft_s is None else record.ttft_s * 1000,
+            latency_ms=record.total_s * 1000,
+        )
+        try:
+            await record_usage(await self.database(), usage)
+        except PersistenceError as exc:
+            log.warning("usage not recorded: %s", exc)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,167 @@
+"""The OpenAI-compatible endpoints, driven by the real `openai` SDK over HTTP."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from sqlalchemy import text
+
+from conftest import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
+from _fake_servers import Fail, Reply
+from gateway import issue_key, revoke_key
+from persistence import usage_summary
+
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+async def test_models_lists_auto_and_every_catalog_model_with_its_availability(running):
+    models = await running.client().models.list()
+    by_id = {model.id: model for model in models.data}
+    assert {"auto", LOCAL_MODEL, CLOUD_MODEL} <= set(by_id)
+    assert by_id[LOCAL_MODEL].x_hybrid["available"] is True
+    assert by_id["gemini-2.5-flash"].x_hybrid["available"] is False
+
+
+async def test_a_non_streaming_completion_on_a_pinned_model(running):
+    raw = await running.client().chat.completions.with_raw_response.create(model=LOCAL_MODEL, messages=HELLO)
+    completion = raw.parse()
+    assert completion.choices[0].message.role == "assistant"
+    assert completion.choices[0].message.content == "Hello, world!"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.model == LOCAL_MODEL
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.usage.total_tokens) == (11, 4, 15)
+    assert raw.headers["x-hybrid-route"] == "local" and raw.headers["x-request-id"]
+    assert len(running.local.generation_requests()) == 1 and not running.cloud.generation_requests()
+
+
+async def test_a_streaming_completion_sends_deltas_a_finish_reason_and_usage_when_asked(running):
+    stream = await running.client().chat.completions.create(
+        model=CLOUD_MODEL, messages=HELLO, stream=True, stream_options={"include_usage": True}, max_tokens=7,
+    )
+    chunks = [chunk async for chunk in stream]
+    text_ = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text_ == "Hello, world!"
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 15
+    sent = running.cloud.generation_requests()[0].body
+    assert sent["max_tokens"] == 7, "the client's max_tokens reaches the provider"
+
+
+async def test_streaming_without_include_usage_sends_no_usage_chunk(running):
+    stream = await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO, stream=True)
+    chunks = [chunk async for chunk in stream]
+    assert all(chunk.choices for chunk in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+async def test_auto_lets_the_router_decide_and_says_why(running):
+    completion = await running.client().chat.completions.create(model="auto", messages=HELLO)
+    route = completion.x_hybrid
+    answered_by_cloud = bool(running.cloud.generation_requests())
+    assert route["route"] == ("cloud" if answered_by_cloud else "local")
+    assert completion.model == (CLOUD_MODEL if answered_by_cloud else LOCAL_MODEL)
+    assert any("threshold" in reason for reason in route["reasons"])
+
+
+async def test_personal_data_pinned_to_a_cloud_model_is_answered_locally_and_says_so(running):
+    private = [{"role": "user", "content": "My e-mail is jane.doe@example.com, write me a signature."}]
+    raw = await running.client().chat.completions.with_raw_response.create(model=CLOUD_MODEL, messages=private)
+    completion = raw.parse()
+    assert not running.cloud.generation_requests(), "a private prompt must never reach the cloud provider"
+    assert len(running.local.generation_requests()) == 1
+    assert completion.model == LOCAL_MODEL
+    assert raw.headers["x-hybrid-private"] == "true" and raw.headers["x-hybrid-route"] == "local"
+    assert completion.x_hybrid["private"] is True
+    assert any("local only" in reason for reason in completion.x_hybrid["reasons"])
+
+
+async def test_system_history_and_text_parts_reach_the_model_in_order(running):
+    messages = [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Part one."}, {"type": "text", "text": "Part two."}]},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "Go on."},
+    ]
+    await running.client().chat.completions.create(model=LOCAL_MODEL, messages=messages)
+    sent = running.local.generation_requests()[0].body["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [
+        ("system", "Be brief."), ("user", "Part one.\nPart two."), ("assistant", "Noted."), ("user", "Go on."),
+    ]
+
+
+async def test_an_unknown_model_is_404_in_openai_format(running):
+    with pytest.raises(openai.NotFoundError) as caught:
+        await running.client().chat.completions.create(model="gpt-99", messages=HELLO)
+    error = caught.value.body
+    assert caught.value.status_code == 404
+    assert error["code"] == "model_not_found" and error["param"] == "model" and "gpt-99" in error["message"]
+
+
+@pytest.mark.parametrize(("extra", "param"), [
+    ({"n": 2}, "n"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+     "messages.0.content"),
+    ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
+    ({"messages": []}, "messages"),
+])
+async def test_unsupported_or_invalid_requests_are_400_naming_the_parameter(running, extra, param):
+    request = {"model": LOCAL_MODEL, "messages": HELLO} | extra
+    with pytest.raises(openai.BadRequestError) as caught:
+        await running.client().chat.completions.create(**request)
+    assert caught.value.body["type"] == "invalid_request_error"
+    assert caught.value.body["param"] == param, caught.value.body
+
+
+@pytest.mark.parametrize("key", ["", "wrong-key", "hc-not-a-real-key-0000000000000000000000000"])
+async def test_a_missing_or_wrong_key_is_401_in_openai_format(running, key):
+    async with running.http() as http:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = await http.post("/v1/chat/completions", json={"model": "auto", "messages": HELLO}, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+    if key:
+        with pytest.raises(openai.AuthenticationError):
+            await running.client(key).models.list()
+    assert not running.local.generation_requests()
+
+
+async def test_a_users_own_key_works_until_revoked(running):
+    engine = await running.gateway.database()
+    key, stored = await issue_key(engine, "dave", "laptop")
+    completion = await running.client(key).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+    assert completion.choices[0].message.content == "Hello, world!"
+    async with engine.connect() as conn:
+        hashes = (await conn.execute(text("SELECT key_hash, prefix FROM api_keys WHERE id = :id"), {"id": stored.id})).one()
+    assert key not in hashes.key_hash and key.startswith(hashes.prefix)
+
+    assert await revoke_key(engine, "dave", stored.id)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        await running.client(key).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+    assert caught.value.body["code"] == "invalid_api_key"
+
+
+async def test_usage_is_recorded_for_the_keys_user(running):
+    engine = await running.gateway.database()
+    before = sum(row.messages for row in await usage_summary(engine, "root"))
+    await running.client(ADMIN_KEY).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+    stream = await running.client(ADMIN_KEY).chat.completions.create(model=LOCAL_MODEL, messages=HELLO, stream=True)
+    [chunk async for chunk in stream]
+    rows = await usage_summary(engine, "root")
+    assert sum(row.messages for row in rows) == before + 2
+    assert {row.backend for row in rows} == {"ollama"}
+    async with engine.connect() as conn:
+        steps = (await conn.execute(text("SELECT step_id FROM message_usage WHERE user_identifier = 'root'"))).scalars()
+        assert all(step.startswith("gateway:") for step in steps)
+
+
+async def test_a_failing_model_is_502_without_streaming_and_an_error_event_when_streaming(running):
+    running.local.default = Fail(500, message="the scripted provider broke")
+    with pytest.raises(openai.InternalServerError) as caught:
+        await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+    assert caught.value.status_code == 502 and caught.value.body["code"] == "backend_error"
+
+    stream = await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO, stream=True)
+    with pytest.raises(openai.APIError) as caught:
+        [chunk async for chunk in stream]
+    assert "could not" in caught.value.message
