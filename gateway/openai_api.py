@@ -63,6 +63,8 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     n: int = 1
     tools: list | None = None
+    #: The client's own end-user id (OpenAI's abuse-monitoring field), logged for tracing.
+    user: str | None = None
 
 
 def _text_of(message: _Message, index: int) -> str:
@@ -154,8 +156,8 @@ def openai_routes(gateway: Gateway) -> APIRouter:
                 raise GatewayError(404, f"The model {parsed.model!r} does not exist. GET /v1/models lists them.",
                                    param="model", code="model_not_found")
             await gateway.admit(caller, [m.content for m in messages])
-            log.info("chat completion for %s: model=%s, %d messages, stream=%s",
-                     caller.user, parsed.model, len(messages), parsed.stream)
+            log.info("chat completion for %s%s: model=%s, %d messages, stream=%s", caller.user,
+                     f" (end user {parsed.user})" if parsed.user else "", parsed.model, len(messages), parsed.stream)
             decision = await router.route(
                 RouteRequest(messages=messages, profile=parsed.model, privacy_choice="local")
             )

@@ -1,0 +1,102 @@
+"""Log lines carry the request id and never personal data or secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import openai
+import pytest
+
+from conftest import EMAIL_USER, EMAIL_USER_KEY, LOCAL_MODEL
+from _fake_servers import Fail
+from gateway import JsonFormatter, bind_request_id, redact, request_id
+
+PHONE = "+62 812 3456 7890"
+CARD = "4111 1111 1111 1111"
+OPENAI_KEY = "sk-proj-Zx9Yw8Vu7Ts6Rq5Po4Nm"
+
+
+@pytest.mark.parametrize(("raw", "hidden", "shown"), [
+    ("write to jane.doe@example.com today", "jane.doe@example.com", "[email]"),
+    (f"call me on {PHONE}", "812 3456", "[phone]"),
+    (f"card {CARD} please", "4111", "[payment_card]"),
+    (f"key {OPENAI_KEY}", OPENAI_KEY, "[secret]"),
+    ("gateway key hc-AbCdEfGhIjKlMnOpQrStUv", "hc-AbCdEfGh", "[secret]"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.x.y", "eyJhbGciOiJIUzI1NiJ9", "[secret]"),
+    ("connecting to postgresql://chat:s3cret-pw@db/chat", "s3cret-pw", "[secret]"),
+    ("login failed: password=hunter2", "hunter2", "[secret]"),
+])
+def test_redaction_hides_personal_data_and_secrets(raw, hidden, shown):
+    cleaned = redact(raw)
+    assert hidden not in cleaned and shown in cleaned
+
+
+def test_ordinary_text_is_left_alone():
+    text = "routed to ollama: strong win rate 0.12 < threshold 0.40, 11+4 tokens"
+    assert redact(text) == text
+
+
+def _capture() -> tuple[io.StringIO, logging.Handler]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    return stream, handler
+
+
+def test_a_json_line_has_time_level_logger_request_id_and_a_redacted_traceback():
+    stream, handler = _capture()
+    logger = logging.getLogger("hybrid_chat.test_json")
+    logger.addHandler(handler)
+    try:
+        token = request_id.set("req-unit-1")
+        try:
+            raise ValueError(f"bad value from {EMAIL_USER}")
+        except ValueError:
+            logger.exception("failed for %s", EMAIL_USER)
+        finally:
+            request_id.reset(token)
+    finally:
+        logger.removeHandler(handler)
+    entry = json.loads(stream.getvalue())
+    assert entry["level"] == "ERROR" and entry["logger"] == "hybrid_chat.test_json"
+    assert entry["request_id"] == "req-unit-1" and entry["time"].endswith("+00:00")
+    assert entry["message"] == "failed for [email]"
+    assert "ValueError" in entry["error"] and EMAIL_USER not in stream.getvalue()
+
+
+def test_a_client_request_id_is_kept_only_when_it_looks_like_one():
+    assert bind_request_id("req-abc_123.4") == "req-abc_123.4"
+    generated = bind_request_id("no spaces or\nnewlines allowed")
+    assert len(generated) == 32 and request_id.get() == generated
+
+
+async def test_a_requests_log_lines_share_its_id_and_hide_the_users_data(running):
+    stream, handler = _capture()
+    loggers = [logging.getLogger(name) for name in ("hybrid_chat", "router")]
+    levels = [logger.level for logger in loggers]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    for logger in loggers:
+        logger.setLevel(logging.INFO)
+    prompt = f"My number is {PHONE} and my key is {OPENAI_KEY}; summarise."
+    # The provider's failure is logged by the router, under the same request id.
+    running.local.default = Fail(400, message=f"cannot process: {prompt}")
+    try:
+        client = running.client(EMAIL_USER_KEY, default_headers={"X-Request-ID": "req-test-42"})
+        with pytest.raises(openai.APIStatusError):
+            await client.chat.completions.create(
+                model=LOCAL_MODEL, messages=[{"role": "user", "content": prompt}], user="jane.doe@example.com",
+            )
+    finally:
+        root.removeHandler(handler)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    mine = [e for e in entries if e["request_id"] == "req-test-42"]
+    assert {e["logger"] for e in mine} >= {"hybrid_chat.gateway", "router.executor"}, entries
+    assert any(e["message"].startswith("chat completion for [email] (end user [email])") for e in mine), mine
+    text = stream.getvalue()
+    for leaked in (EMAIL_USER, "jane.doe", "812 3456 7890", OPENAI_KEY, EMAIL_USER_KEY):
+        assert leaked not in text
