@@ -16,6 +16,7 @@ import chainlit as cl
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
+from gateway import configure_logging, mount_gateway
 from persistence.access import AccessPolicy, LoginLimiter
 from persistence.accounts import load_accounts
 from router import (
@@ -28,6 +29,7 @@ from signin import SignIn, install_sign_in_guard, require_auth_secret
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()
+configure_logging(settings)  # request ids on every line, personal data and secrets masked
 logging.getLogger("router").setLevel(settings.log_level.upper())
 log.setLevel(settings.log_level.upper())
 
@@ -60,6 +62,7 @@ sign_in = SignIn(
     allow_linking=settings.allow_account_linking,
 )
 install_sign_in_guard(http_app, sign_in.still_allowed)  # re-checks every session token; /access-denied
+api_gateway = mount_gateway(http_app, router, settings, accounts=accounts)  # /v1, /healthz, /readyz, /metrics
 
 
 @cl.password_auth_callback

@@ -1,0 +1,59 @@
+"""The gateway inside the real app (`chainlit run app.py`), answered by the real embedded model."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import openai
+import pytest
+
+from _app_server import AppServer
+
+KEY = "app-test-key-0123456789abcdef"
+EMBEDDED = "smollm2-135m"
+SHORT = [{"role": "user", "content": "Name one colour."}]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false"}
+    with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
+        deadline = time.monotonic() + 120
+        while httpx.get(server.url + "/readyz", timeout=10).status_code != 200:  # the model loads after start-up
+            assert time.monotonic() < deadline, httpx.get(server.url + "/readyz").text + server.log()
+            time.sleep(1)
+        yield server
+
+
+@pytest.fixture
+def client(app) -> openai.OpenAI:
+    return openai.OpenAI(api_key=KEY, base_url=app.url + "/v1", max_retries=0, timeout=120)
+
+
+def test_the_app_serves_the_ops_endpoints_ahead_of_chainlit(app):
+    assert httpx.get(app.url + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(app.url + "/readyz").json()
+    assert ready["backends"]["foundry-local"]["available"] is True
+    assert "hybrid_chat_backend_up" in httpx.get(app.url + "/metrics").text
+
+
+def test_the_embedded_model_answers_through_the_openai_sdk(client):
+    assert EMBEDDED in {model.id for model in client.models.list().data}
+    completion = client.chat.completions.create(model=EMBEDDED, messages=SHORT, max_tokens=8)
+    assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
+    assert 0 < completion.usage.completion_tokens <= 8
+
+
+def test_auto_streams_from_the_embedded_model_with_usage(client):
+    stream = client.chat.completions.create(
+        model="auto", messages=SHORT, max_tokens=8, stream=True, stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).strip()
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_a_wrong_key_is_refused_by_the_app(app):
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(api_key="wrong", base_url=app.url + "/v1", max_retries=0).models.list()
