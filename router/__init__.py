@@ -18,7 +18,7 @@ from router.errors import (
     AuthenticationFailed, BackendError, BackendTimeout, BackendUnavailable, BadRequest,
     NoBackendAvailable, RateLimited,
 )
-from router.explain import describe_findings, describe_route
+from router.explain import decision_record, describe_findings, describe_route
 from router.policy import RoutingPolicy
 from router.privacy import Finding, PrivacyReport
 from router.types import (
@@ -32,5 +32,5 @@ __all__ = [
     "Completed", "ComplexityScore", "ComplexityScorer", "Finding", "GenerationParams", "Health",
     "ModelCatalog", "ModelSpec", "NoBackendAvailable", "Notice", "PrivacyChoice", "PrivacyReport",
     "RateLimited", "RouteDecision", "RouteRequest", "Router", "RouterEvent", "RoutingPolicy",
-    "StreamEnd", "TextDelta", "Usage", "describe_findings", "describe_route",
+    "StreamEnd", "TextDelta", "Usage", "decision_record", "describe_findings", "describe_route",
 ]

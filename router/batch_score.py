@@ -1,8 +1,9 @@
 """Route many prompts without calling any model: `python -m router score` reads JSONL, writes JSONL.
 
 Input lines: `{"id", "prompt", "profile"?, "private"?}`. Output, one line per input line and in
-the same order: `{"id", "private", "privacy_kinds", "strong_win_rate", "threshold", "route",
-"backend", "model", "needs_confirmation", "reasons"}`, or `{"id", "error"}` for a bad line.
+the same order: `{"id"}` plus `explain.decision_record` (private, privacy_kinds, strong_win_rate,
+threshold, route, backend, model, fallbacks, needs_confirmation, privacy_choice, reasons), or
+`{"id", "error"}` for a bad line.
 Prompts are embedded in batches, which is what makes ten thousand of them take minutes, not hours.
 """
 
@@ -15,6 +16,7 @@ from itertools import islice
 from router.catalog import ModelCatalog
 from router.complexity import ComplexityScore
 from router.decision import AUTO_PROFILE, RouteRequest
+from router.explain import decision_record
 from router.policy import RoutingPolicy
 from router.types import ChatMessage, Health
 
@@ -61,15 +63,4 @@ def score_lines(
                 yield out
                 continue
             decision = policy.decide(request, catalog, health, score=next(scores))
-            spec = decision.model
-            yield out | {
-                "private": decision.private,
-                "privacy_kinds": list(decision.privacy_kinds),
-                "strong_win_rate": None if decision.strong_win_rate is None else round(decision.strong_win_rate, 4),
-                "threshold": None if decision.threshold is None else round(decision.threshold, 4),
-                "route": decision.route,
-                "backend": spec.provider if spec else None,
-                "model": spec.id if spec else None,
-                "needs_confirmation": decision.needs_confirmation,
-                "reasons": list(decision.reasons),
-            }
+            yield out | decision_record(decision)

@@ -11,6 +11,24 @@ from router.privacy import Finding
 from router.types import CallRecord
 
 
+def decision_record(decision: RouteDecision) -> dict:
+    """The decision as JSON-ready data (CLI output, step metadata, logs): masked, no raw values."""
+    spec = decision.model
+    return {
+        "private": decision.private,
+        "privacy_kinds": list(decision.privacy_kinds),
+        "strong_win_rate": None if decision.strong_win_rate is None else round(decision.strong_win_rate, 4),
+        "threshold": None if decision.threshold is None else round(decision.threshold, 4),
+        "route": decision.route,
+        "backend": spec.provider if spec else None,
+        "model": spec.id if spec else None,
+        "fallbacks": [s.id for s in decision.candidates[1:]],
+        "needs_confirmation": decision.needs_confirmation,
+        "privacy_choice": decision.privacy_choice,
+        "reasons": list(decision.reasons),
+    }
+
+
 def describe_findings(findings: tuple[Finding, ...]) -> str:
     """E.g. "e-mail address j•••@•••.com (prompt); phone number +•••••••••12 (history[0])"."""
     return "; ".join(f"{f.label} {f.preview} ({f.source})" for f in findings)

@@ -55,7 +55,8 @@ def decide(
         if spec is None:
             return choose.nothing(bool(marks), f"unknown model '{request.profile}'")
         if not spec.is_local and marks:
-            return _cloud_profile_meets_privacy(choose, spec, request, report, marks)
+            locked = strict_privacy or request.private  # the user cannot send it anyway
+            return _cloud_profile_meets_privacy(choose, spec, request, report, marks, locked)
         reasons = [f"private ({'; '.join(marks)}) → local only"] if marks else []
         reasons.append(f"you chose {spec.label}")
         return choose.first_available([spec, *choose.fallbacks(spec, private=bool(marks))], bool(marks), reasons)
@@ -111,12 +112,11 @@ def _privacy_marks(request: RouteRequest, report: PrivacyReport, strict: bool) -
 
 
 def _cloud_profile_meets_privacy(
-    choose: _Chooser, spec: ModelSpec, request: RouteRequest, report: PrivacyReport, marks: list[str]
+    choose: _Chooser, spec: ModelSpec, request: RouteRequest, report: PrivacyReport, marks: list[str], locked: bool
 ) -> RouteDecision:
     """A cloud model the user picked, and a private message: ask, honour the answer, or stay local."""
-    user_may_decide = marks == [f"{report.summary()} found"]  # not a private chat, not strict mode
-    choice: PrivacyChoice | None = request.privacy_choice if user_may_decide else None
-    if user_may_decide and choice is None:
+    choice: PrivacyChoice | None = None if locked else request.privacy_choice
+    if not locked and choice is None:
         return choose.nothing(
             True, f"you chose {spec.label}, but {report.summary()} found → send anyway, answer locally or cancel?",
             needs_confirmation=True,

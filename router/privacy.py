@@ -354,7 +354,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik, digits=16),
     _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)"), digits=15),
     _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, words=("npwp",)),
-    _Pattern("payment_card", re.compile(r"(?<![\d.,+-])[1-9](?:[ -]?\d){11,18}(?![\d,-]|\.\d)"), check=_card, digits=12),
+    _Pattern("payment_card", re.compile(r"(?<![\d+])(?<!\d[.,-])[1-9](?:[ -]?\d){11,18}(?!\d|[.,-]\d)"), check=_card, digits=12),
     _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0)), digits=9),
     _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1,
              words=("ssn", "social")),

@@ -20,6 +20,7 @@ def kinds(text: str) -> set[str]:
     ("phone", "My number is (415) 555-0134.", "(415) 555-0134"),
     ("phone", "Desk: +447700 921 916", "+447700 921 916"),
     ("payment_card", "my card 4111 1111 1111 1111 was declined", "4111 1111 1111 1111"),
+    ("payment_card", "card 5500-0000-0000-0004, order 7: declined?", "5500-0000-0000-0004"),
     ("payment_card", "What is the limit for card 4454794511390933?", "4454794511390933"),
     ("iban", "transfer from GB82 WEST 1234 5698 7654 32 please", "GB82 WEST 1234 5698 7654 32"),
     ("nik", "NIK saya 3174055708900002 ya", "3174055708900002"),
@@ -67,6 +68,7 @@ def test_private_key_block_is_found_whole():
     "Find the degree of Q(sqrt(2), sqrt(3)) over Q.\nA. 0\nB. 4\nC. 2\nD. 6\nAnswer:",
     "A 45-year-old man presents with chest pain and a history of hypertension.",
     "Version 1.2.3 was released in 2021; the population was 12,345,678.",
+    "The total was 4,111,111,111,111,111 grains of sand.",                # digits grouped by commas: a quantity
     "Siapa presiden pertama Indonesia pada tahun 1945?",
     "Apa perbedaan Jalan Tol dan jalan arteri?",
     "Point A is located at -20 and point B is 5 less than point A.",
