@@ -24,11 +24,9 @@ COPY requirements.txt ./
 # The lock is complete (`make lock`), so --no-deps installs exactly it without pip's slow resolver.
 RUN pip install --no-deps --extra-index-url "${TORCH_INDEX_URL}" -r requirements.txt
 
-COPY . .
-RUN useradd --create-home --uid 10001 chat \
-    && mkdir -p /data \
-    && chown chat /data \
-    && chmod +x docker/entrypoint.sh
+# Chainlit writes beside app.py (.files for uploads in flight), so the app folder belongs to the app's user.
+RUN useradd --create-home --uid 10001 chat && mkdir -p /data && chown chat /data /app
+COPY --chown=chat:chat . .
 USER chat
 
 EXPOSE 8000
