@@ -16,6 +16,10 @@ import chainlit as cl
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
+from persistence import (
+    HybridDataLayer, PersistenceError, UsageRecord, conversation_turns, database_url, install_feedback_guard,
+    install_file_route, record_usage, upgrade_database,
+)
 from gateway import configure_logging, mount_gateway
 from persistence.access import AccessPolicy, LoginLimiter
 from persistence.accounts import load_accounts
@@ -79,11 +83,38 @@ if get_configured_oauth_providers():  # chainlit refuses an OAuth callback witho
         return sign_in.with_oauth(provider_id, raw_user_data, default_user)
 
 
+# --- chat history -----------------------------------------------------------------------------
+
+
+async def _not_saved(error: PersistenceError) -> None:
+    # Chainlit saves steps in background tasks: tell the user here, the answer itself is not lost.
+    log.error("not saved: %s", error)
+    await cl.context.emitter.send_toast(
+        "Your chat could not be saved: the database is unavailable. Keep this page open and try again later.",
+        "error",
+    )
+
+
+data_layer = HybridDataLayer.from_settings(settings)
+data_layer.on_error = _not_saved
+install_file_route(http_app, data_layer)  # element files only for users who may see the thread
+install_feedback_guard(http_app, data_layer)  # feedback only on one's own threads
+
+
+@cl.data_layer
+def chat_history() -> HybridDataLayer:
+    return data_layer
+
+
 # --- start-up and shutdown -------------------------------------------------------------------
 
 
 @cl.on_app_startup
 async def start_backends() -> None:
+    try:
+        await upgrade_database(database_url(settings))
+    except Exception as exc:  # the app stays up: chats work, saving reports each failure
+        log.error("database upgrade failed, chats will not be saved until it is reachable: %s", exc)
     # Loading a model can take a while (a catalog download, even); the UI reports it meanwhile.
     asyncio.create_task(router.start())
 
@@ -142,6 +173,10 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
 @cl.on_chat_start
 async def start_chat() -> None:
     cl.user_session.set("history", [])
+    await start_commands()
+
+
+async def start_commands() -> None:
     await cl.context.emitter.set_commands(
         [
             {
@@ -156,6 +191,14 @@ async def start_chat() -> None:
 
 
 # --- a message ------------------------------------------------------------------------------------
+
+
+@cl.on_chat_resume
+async def resume_chat(thread: dict) -> None:
+    """A reopened chat continues multi-turn: its saved messages become the router's history."""
+    turns = conversation_turns(thread.get("steps") or [])
+    cl.user_session.set("history", [ChatMessage(turn.role, turn.content) for turn in turns])
+    await start_commands()
 
 
 @cl.on_message
@@ -206,6 +249,7 @@ async def _stream_answer(
                 await reply.stream_token(f"\n\n> {event.text}\n\n")
             elif isinstance(event, Completed):
                 route.output = _route_summary(decision, event)
+                await _record_usage(reply, event)
                 if event.record.error:
                     # Every allowed model failed after the request went out: say so under what was shown.
                     failure = BackendError(event.record.error)
@@ -232,6 +276,25 @@ async def _stream_answer(
         return
     remember(reply.content)
     await _finish(reply, route)
+
+
+async def _record_usage(reply: cl.Message, completed: Completed) -> None:
+    """One usage row per answer (budgets and admin reports read them); a database outage is only logged."""
+    record = completed.record
+    user = cl.user_session.get("user")
+    try:
+        await record_usage(
+            data_layer.engine,
+            UsageRecord(
+                step_id=reply.id, thread_id=cl.context.session.thread_id,
+                user_identifier=user.identifier if user else "", backend=record.backend, model=record.model,
+                prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
+                cost_usd=record.cost_usd, ttft_ms=None if record.ttft_s is None else record.ttft_s * 1000,
+                latency_ms=record.total_s * 1000,
+            ),
+        )
+    except PersistenceError as exc:
+        log.error("usage not recorded: %s", exc)
 
 
 async def _finish(reply: cl.Message, route: cl.Step, *, suffix: str = "") -> None:

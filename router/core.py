@@ -24,6 +24,9 @@ from settings import Settings
 class Router:
     """Chooses a model for each message and streams its answer."""
 
+    #: How long a message waits for models still loading at start-up before routing without them.
+    WARM_UP_WAIT_S = 120.0
+
     def __init__(
         self, catalog: ModelCatalog, backends: Mapping[str, Backend], *, max_tokens: int = 512,
         resilience: Resilience | None = None, policy: RoutingPolicy | None = None,
@@ -33,6 +36,7 @@ class Router:
         self.max_tokens = max_tokens
         self.resilience = resilience or Resilience()
         self.policy = policy or RoutingPolicy()
+        self._warm_up: asyncio.Future | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Router:
@@ -45,10 +49,17 @@ class Router:
 
     async def start(self) -> None:
         """Warm up backends that load something (the in-process model) and the policy's embedder."""
-        await asyncio.gather(
-            *(b.start() for b in self.backends.values() if hasattr(b, "start")),
-            asyncio.to_thread(self.policy.warm_up),
-        )
+        if self._warm_up is None:
+            self._warm_up = asyncio.ensure_future(asyncio.gather(
+                *(b.start() for b in self.backends.values() if hasattr(b, "start")),
+                asyncio.to_thread(self.policy.warm_up),
+            ))
+        await self._warm_up
+
+    async def _wait_for_warm_up(self) -> None:
+        """A message that arrives while models load waits for them rather than finding none available."""
+        if self._warm_up is not None and not self._warm_up.done():
+            await asyncio.wait({self._warm_up}, timeout=self.WARM_UP_WAIT_S)
 
     async def health(self) -> dict[str, Health]:
         """Every provider the catalog names, with its state (a missing backend is unavailable)."""
@@ -64,6 +75,7 @@ class Router:
 
     async def route(self, request: RouteRequest) -> RouteDecision:
         """The policy's decision; scoring runs in a thread so the event loop stays responsive."""
+        await self._wait_for_warm_up()
         health = await self.health()
         return await asyncio.to_thread(self.policy.decide, request, self.catalog, health)
 

@@ -1,0 +1,44 @@
+"""The Router facade: routing waits for models still loading at start-up."""
+
+import asyncio
+
+from router import Backend, ChatMessage, Health, ModelCatalog, RouteRequest, Router
+from router.catalog import ModelSpec
+
+
+class SlowStartingBackend(Backend):
+    name = "slow"
+    kind = "local"
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.release = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.release.wait()
+        self.loaded = True
+
+    async def health(self) -> Health:
+        return Health(self.loaded, "" if self.loaded else "still loading")
+
+    async def models(self) -> list[str]:
+        return ["m"] if self.loaded else []
+
+    async def stream(self, messages, params):  # pragma: no cover - not called here
+        raise NotImplementedError
+        yield
+
+
+async def test_a_message_during_start_up_waits_for_the_model():
+    backend = SlowStartingBackend()
+    catalog = ModelCatalog([ModelSpec("m", "M", "slow", "m", "local", 2048)])
+    router = Router(catalog, {"slow": backend})
+    start = asyncio.create_task(router.start())
+    await asyncio.sleep(0)
+    request = RouteRequest(messages=(ChatMessage("user", "hello"),))
+    decision = asyncio.create_task(router.route(request))
+    await asyncio.sleep(0.2)
+    assert not decision.done()  # still waiting for the model, not answering "nothing available"
+    backend.release.set()
+    assert (await decision).model.id == "m"
+    await start
