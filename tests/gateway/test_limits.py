@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from conftest import ADMIN_KEY, LOCAL_MODEL, start_gateway
+from _gateway_server import ADMIN_KEY, LOCAL_MODEL, start_gateway
 from gateway import LimitExceeded, Limits
 from persistence import UsageRecord, create_engine, record_usage, upgrade_database
 

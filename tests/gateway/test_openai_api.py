@@ -6,7 +6,7 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from conftest import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
+from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
 from _fake_servers import Fail, Reply
 from gateway import issue_key, revoke_key
 from persistence import usage_summary

@@ -6,7 +6,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import LOCAL_MODEL, start_gateway
+from _gateway_server import LOCAL_MODEL, start_gateway
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 

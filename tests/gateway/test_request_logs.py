@@ -9,7 +9,7 @@ import logging
 import openai
 import pytest
 
-from conftest import EMAIL_USER, EMAIL_USER_KEY, LOCAL_MODEL
+from _gateway_server import EMAIL_USER, EMAIL_USER_KEY, LOCAL_MODEL
 from _fake_servers import Fail
 from gateway import JsonFormatter, bind_request_id, redact, request_id
 
