@@ -88,7 +88,8 @@ class OnnxEmbedder(Embedder):
         encodings = self._tokenizer.encode_batch(batch)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, inputs)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -101,7 +102,8 @@ def load_embedder(settings: Settings, backend: str | None = None) -> Embedder:
     if backend == "onnx-int8":
         from knowledge._onnx_export import ensure_onnx_int8
 
-        return OnnxEmbedder(settings.embedding_model_path, ensure_onnx_int8(settings.embedding_model_path, settings.models_dir))
+        onnx_file = ensure_onnx_int8(settings.embedding_model_path, settings.models_dir)
+        return OnnxEmbedder(settings.embedding_model_path, onnx_file)
     raise ValueError(f"EMBEDDING_BACKEND must be 'onnx-int8' or 'torch', not {backend!r}")
 
 

@@ -95,8 +95,10 @@ def ingest_pdf(
         "chunks": len(chunks),
         "size_bytes": len(data),
     }
-    _index(store, embedder, info, chunks, lambda done: report(IngestProgress("embedding", pdf.page_count, pdf.page_count, done, len(chunks))))
-    report(IngestProgress("done", pdf.page_count, pdf.page_count, len(chunks), len(chunks)))
+    pages = pdf.page_count
+    total = len(chunks)
+    _index(store, embedder, info, chunks, lambda done: report(IngestProgress("embedding", pages, pages, done, total)))
+    report(IngestProgress("done", pages, pages, total, total))
     return _summary(info, already_indexed=False, seconds=time.perf_counter() - started)
 
 

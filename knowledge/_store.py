@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,13 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import NotFoundError
+from chromadb.errors import InternalError, NotFoundError
 
 from knowledge._errors import StoreLocked
 from settings import Settings
 
 LOCK_FILE = "hybrid-chat-writer.lock"
+_READ_ATTEMPTS = 3
 _MANIFEST_VECTOR = [1.0]  # Chroma needs a vector per record; the manifest is only read by id
 
 
@@ -168,9 +170,16 @@ class ProjectStore:
         collection = self._collection(self._chunks_name, create=False)
         if collection is None or k <= 0:
             return []
-        result = collection.query(
-            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
-        )
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                result = collection.query(
+                    query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
+                )
+                break
+            except InternalError:  # a server under bulk ingestion sometimes fails a read once
+                if attempt == _READ_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
         return [
             Hit(text or "", dict(meta or {}), float(distance))
             for text, meta, distance in zip(
