@@ -44,6 +44,7 @@ class Gateway:
     ) -> None:
         self.router = router
         self.settings = settings
+        self._owns_engine = engine is None
         self.engine = engine or create_engine(database_url(settings))
         self.users = GatewayUsers(AccessPolicy.from_settings(settings), accounts)
         self.limits = limits or Limits.from_settings(settings)
@@ -106,10 +107,10 @@ class Gateway:
                                code="database_unavailable") from exc
 
     async def record(self, caller: Caller, record: CallRecord) -> None:
-        """Store the call's usage like a chat message's (step id "gateway:<uuid>"); a failure is only logged."""
+        """Store the call's usage as the chat does (step id "gateway:<uuid>"); a failure is only logged."""
         usage = UsageRecord(
             step_id=f"gateway:{uuid.uuid4().hex}", user_identifier=caller.user, backend=record.backend,
-            model=record.model_id, prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
+            model=record.model, prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
             cost_usd=record.cost_usd, ttft_ms=None if record.ttft_s is None else record.ttft_s * 1000,
             latency_ms=record.total_s * 1000,
         )
@@ -119,4 +120,6 @@ class Gateway:
             log.warning("usage not recorded: %s", exc)
 
     async def aclose(self) -> None:
-        await self.engine.dispose()
+        """Close the database pool if the gateway opened it (a shared one belongs to the app)."""
+        if self._owns_engine:
+            await self.engine.dispose()
