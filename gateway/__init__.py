@@ -6,7 +6,8 @@
 Pieces the chat path shares: `gateway.limits` (`await limits.admit(engine, user, [text], admin=...)`,
 raising `LimitExceeded` whose `.message` is for the user), the metrics functions
 (`observe_route`, `observe_answer`, `count_error`, `count_ingestion`) and `bind_request_id`.
-Keys: `issue_key`, `list_keys`, `revoke_key` (also `python -m gateway keys ...`).
+Keys: `issue_key`, `list_keys`, `revoke_key`; signed-in users also call GET/POST /gateway/keys and
+DELETE /gateway/keys/{id}; operators `python -m gateway keys ...`.
 """
 
 from gateway.api_keys import KeyOwner, KeyRing, hash_key, issue_key, list_keys, parse_static_keys, revoke_key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.key_routes import key_routes
 from gateway.openai_api import openai_routes
 from gateway.ops import Check, ops_routes
 from gateway.service import Gateway
@@ -19,13 +20,14 @@ def mount_gateway(
     app: FastAPI, router: Router, settings: Settings, *, accounts: AccountStore | None = None,
     engine: AsyncEngine | None = None, vector_store: Check | None = None,
 ) -> Gateway:
-    """Serve /v1/models, /v1/chat/completions, /healthz, /readyz and /metrics on `app`; returns the gateway.
+    """Serve /v1/models, /v1/chat/completions, /gateway/keys, /healthz, /readyz and /metrics on `app`.
 
-    `accounts` lets keys of removed password accounts stop working and accounts-file admins be
-    exempt from limits; `engine` shares the app's database pool (default: one of its own). Mounting again (Chainlit's watch mode re-imports app.py) replaces the routes.
+    Returns the gateway. `accounts` lets keys of removed password accounts stop working and
+    accounts-file admins be exempt from limits; `engine` shares the app's database pool (default:
+    one of its own). Mounting again (Chainlit's watch mode re-imports app.py) replaces the routes.
     """
     gateway = Gateway(router, settings, engine=engine, accounts=accounts)
-    routes = [*openai_routes(gateway).routes, *ops_routes(gateway, vector_store).routes]
+    routes = [*openai_routes(gateway).routes, *key_routes(gateway).routes, *ops_routes(gateway, vector_store).routes]
     app.router.routes[:] = [route for route in app.router.routes if getattr(route, "name", None) != ROUTE_NAME]
     app.router.routes[0:0] = routes
     return gateway

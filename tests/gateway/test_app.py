@@ -57,3 +57,23 @@ def test_auto_streams_from_the_embedded_model_with_usage(client):
 def test_a_wrong_key_is_refused_by_the_app(app):
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(api_key="wrong", base_url=app.url + "/v1", max_retries=0).models.list()
+
+
+def test_a_signed_in_user_creates_uses_lists_and_revokes_a_key(app):
+    with httpx.Client(base_url=app.url, timeout=30) as http:
+        assert http.get("/gateway/keys").status_code == 401, "only signed-in users manage keys"
+        assert http.post("/login", data={"username": "alice", "password": "alice-pw-1"}).status_code == 200
+        assert http.post("/gateway/keys", data={"name": "form"}).status_code == 415, "no cross-site form posts"
+        created = http.post("/gateway/keys", json={"name": "laptop"})
+        assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
+        key = created.json()["key"]
+
+        user_client = openai.OpenAI(api_key=key, base_url=app.url + "/v1", max_retries=0, timeout=120)
+        assert EMBEDDED in {model.id for model in user_client.models.list().data}
+        listed = http.get("/gateway/keys").json()["data"]
+        assert [(k["name"], k["active"]) for k in listed] == [("laptop", True)] and key not in str(listed)
+
+        assert http.delete(f"/gateway/keys/{created.json()['id']}").status_code == 204
+        assert http.delete(f"/gateway/keys/{created.json()['id']}").status_code == 404
+        with pytest.raises(openai.AuthenticationError):
+            user_client.models.list()
