@@ -218,7 +218,10 @@ class ComplexityScorer:
         with self._lock:
             if self._embedder is None and not self._embedder_error:
                 try:
-                    self._embedder = load_embedder(str(self.embedder_path))
+                    path = Path(str(self.embedder_path))
+                    if path.is_absolute() and not path.exists():  # say so without importing torch
+                        raise FileNotFoundError(f"no model at {path}")
+                    self._embedder = load_embedder(str(path))
                 except Exception as exc:  # any load failure means: use the heuristic, and say why
                     self._embedder_error = f"{type(exc).__name__}: {exc}"[:200]
                     log.warning("complexity embedder unavailable, using the heuristic: %s", self._embedder_error)

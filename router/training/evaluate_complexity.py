@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -36,7 +37,7 @@ def out_of_fold(features: np.ndarray, labels: np.ndarray, splits, c: float) -> n
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=lambda p: __import__("pathlib").Path(p), default=default_router_data())
+    parser.add_argument("--data", type=Path, default=default_router_data(), help="labelled JSONL")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sweep", action="store_true", help="also try other regularisation strengths")
     args = parser.parse_args(argv)
