@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.metrics import count_limit_refusal
 from persistence import usage_summary
 from settings import Settings
 
@@ -114,9 +115,16 @@ class Limits:
             )
 
     async def admit(self, engine: AsyncEngine | None, user: str, texts: list[str], *, admin: bool = False) -> None:
-        """Every check a new message goes through, cheapest first; raises `LimitExceeded`."""
-        for text in texts:
-            self.check_message(text)
-        if engine is not None:
-            await self.check_budget(engine, user, admin=admin)
-        self.take_rate(user, admin=admin)
+        """Every check a new message goes through, cheapest first; raises (and counts) `LimitExceeded`.
+
+        The chat and the gateway both call this, so a user's rate and budget cover both.
+        """
+        try:
+            for text in texts:
+                self.check_message(text)
+            if engine is not None:
+                await self.check_budget(engine, user, admin=admin)
+            self.take_rate(user, admin=admin)
+        except LimitExceeded as exc:
+            count_limit_refusal(exc.limit)
+            raise

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.api_keys import KeyRing, parse_static_keys
 from gateway.errors import GatewayError, invalid_key
 from gateway.limits import LimitExceeded, Limits
-from gateway.metrics import count_limit_refusal
 from gateway.users import GatewayUsers
 from persistence import PersistenceError, UsageRecord, create_engine, database_url, record_usage, upgrade_database
 from persistence.access import ADMIN_ROLE, AccessPolicy
@@ -96,7 +95,6 @@ class Gateway:
         try:
             await self.limits.admit(await self.database(), caller.user, texts, admin=caller.admin)
         except LimitExceeded as exc:
-            count_limit_refusal(exc.limit)
             headers = {"Retry-After": f"{exc.retry_after_s:.0f}"} if exc.retry_after_s else None
             if exc.status == 413:
                 raise GatewayError(413, exc.message, code="message_too_long", param="messages") from exc

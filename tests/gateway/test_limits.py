@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import openai
 import pytest
+from prometheus_client import REGISTRY
 
 from _gateway_server import ADMIN_KEY, LOCAL_MODEL, start_gateway
 from gateway import LimitExceeded, Limits
 from persistence import UsageRecord, create_engine, record_usage, upgrade_database
 
 HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+def _rate_refusals() -> float:
+    return REGISTRY.get_sample_value("hybrid_chat_limit_refusals_total", {"limit": "rate"}) or 0.0
 
 
 class Clock:
@@ -81,6 +86,7 @@ async def test_the_daily_budgets_count_todays_usage_and_spare_admins(tmp_path):
 async def test_over_the_rate_limit_the_client_gets_429_with_retry_after_and_admins_do_not(tmp_path):
     async for running in start_gateway(tmp_path, RATE_LIMIT_PER_MINUTE=2):
         client = running.client()
+        refusals_before = _rate_refusals()
         for _ in range(2):
             await client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
         with pytest.raises(openai.RateLimitError) as caught:
@@ -88,6 +94,7 @@ async def test_over_the_rate_limit_the_client_gets_429_with_retry_after_and_admi
         assert caught.value.body["code"] == "rate" and caught.value.body["type"] == "rate_limit_exceeded"
         assert "too fast" in caught.value.message
         assert int(caught.value.response.headers["retry-after"]) > 0
+        assert _rate_refusals() == refusals_before + 1, "the refusal is counted for /metrics"
         for _ in range(3):  # the admin is exempt
             await running.client(ADMIN_KEY).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
         assert len(running.local.generation_requests()) == 5
