@@ -39,8 +39,8 @@ def vector_store_check(settings: Settings) -> Check:
     async def folder() -> None:
         path = settings.chroma_dir
         existing = path if path.exists() else next(p for p in path.parents if p.exists())
-        if not os.access(existing, os.W_OK):
-            raise OSError(f"{existing} is not writable")
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise OSError(f"{existing} is not a writable folder")
 
     return folder
 
