@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -17,7 +18,8 @@ SHORT = [{"role": "user", "content": "Name one colour."}]
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false"}
+    env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false",
+           "JSON_LOGS": "true"}
     with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
         deadline = time.monotonic() + 120
         while httpx.get(server.url + "/readyz", timeout=10).status_code != 200:  # the model loads after start-up
@@ -43,6 +45,15 @@ def test_the_embedded_model_answers_through_the_openai_sdk(client):
     completion = client.chat.completions.create(model=EMBEDDED, messages=SHORT, max_tokens=8)
     assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
     assert 0 < completion.usage.completion_tokens <= 8
+
+
+def test_the_apps_log_lines_are_json_with_the_requests_id(app, client):
+    client.with_options(default_headers={"X-Request-ID": "app-req-77"}).chat.completions.create(
+        model=EMBEDDED, messages=SHORT, max_tokens=4,
+    )
+    entries = [json.loads(line) for line in app.log().splitlines() if line.startswith("{")]
+    mine = [entry for entry in entries if entry["request_id"] == "app-req-77"]
+    assert {entry["logger"] for entry in mine} == {"hybrid_chat.gateway"} and len(mine) >= 3, mine
 
 
 def test_auto_streams_from_the_embedded_model_with_usage(client):
