@@ -85,7 +85,8 @@ def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]
     except ValidationError as exc:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"]) or None
-        raise GatewayError(400, f"Invalid request: {param}: {first['msg']}", param=param) from None
+        where = f"{param}: " if param else ""
+        raise GatewayError(400, f"Invalid request: {where}{first['msg']}.", param=param) from None
     if request.n != 1:
         raise GatewayError(400, "Only n=1 is supported.", param="n")
     if request.tools:

@@ -113,6 +113,19 @@ async def test_unsupported_or_invalid_requests_are_400_naming_the_parameter(runn
     assert caught.value.body["param"] == param, caught.value.body
 
 
+@pytest.mark.parametrize(("body", "message"), [
+    (b"{not json", "The request body is not valid JSON"),
+    (b"[1, 2]", "Invalid request: Input should be a valid dictionary"),
+    (b'{"messages": [{"role": "user", "content": "hi"}]}', "Invalid request: model: Field required"),
+])
+async def test_a_malformed_body_is_400_with_a_readable_message(running, body, message):
+    async with running.http() as http:
+        response = await http.post("/v1/chat/completions", content=body,
+                                   headers={"Authorization": f"Bearer {SERVICE_KEY}", "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(message), response.json()
+
+
 @pytest.mark.parametrize("key", ["", "wrong-key", "hc-not-a-real-key-0000000000000000000000000"])
 async def test_a_missing_or_wrong_key_is_401_in_openai_format(running, key):
     async with running.http() as http:
