@@ -1,7 +1,7 @@
 """Sentence embeddings from the offline all-MiniLM-L6-v2 package (never Chroma's downloading default).
 
 Two interchangeable backends (`EMBEDDING_BACKEND`): "onnx-int8" (default: the same model
-exported to ONNX with int8 weights, measured 2.3-2.7x faster here with the same recall@5) and
+exported to ONNX with int8 weights, measured 1.9-2.4x faster here with the same recall@5) and
 "torch" (sentence-transformers as shipped).
 """
 

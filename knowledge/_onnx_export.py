@@ -1,6 +1,6 @@
 """Export the sentence-transformers model to ONNX with int8 weights, once, into DATA_DIR/models.
 
-Measured here (2 cores, ~200-token chunks): 2.3-2.7x the chunks/s of torch, cosine 0.99 on
+Measured here (2 cores shared, ~180-token chunks, interleaved with torch): 1.9-2.4x the chunks/s of torch, cosine 0.99 on
 average to torch's vectors with per-channel weight quantisation (per-tensor: 0.94, too lossy),
 and the same recall@5 on tests/knowledge/samples/questions.jsonl (see bench/bench_knowledge.py).
 """
