@@ -1,8 +1,8 @@
 """Export the sentence-transformers model to ONNX with int8 weights, once, into DATA_DIR/models.
 
-Measured here (2 cores shared, ~180-token chunks, interleaved with torch): 1.9-2.4x the chunks/s of torch, cosine 0.99 on
-average to torch's vectors with per-channel weight quantisation (per-tensor: 0.94, too lossy),
-and the same recall@5 on tests/knowledge/samples/questions.jsonl (see bench/bench_knowledge.py).
+Measured here (2 shared cores, ~180-token chunks, interleaved with torch): 1.9-2.4x the
+chunks/s of torch, cosine 0.99 on average to torch's vectors with per-channel weight
+quantisation (per-tensor: 0.94, too lossy), and the same recall@5 on tests/knowledge/samples/questions.jsonl (see bench/bench_knowledge.py).
 """
 
 from __future__ import annotations
