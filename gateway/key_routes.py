@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.api_keys import issue_key, list_keys, revoke_key
-from gateway.service import Gateway
+from gateway.service import ROUTE_NAME, Gateway
 from persistence import ApiKey
 
 PATH = "/gateway/keys"
@@ -61,7 +61,7 @@ def key_routes(gateway: Gateway) -> APIRouter:
             return _refused(404, "You have no active key with this id.")
         return Response(status_code=204)
 
-    api.add_api_route(PATH, listed, methods=["GET"], name="hybrid-gateway", include_in_schema=False)
-    api.add_api_route(PATH, created, methods=["POST"], name="hybrid-gateway", include_in_schema=False)
-    api.add_api_route(PATH + "/{key_id}", revoked, methods=["DELETE"], name="hybrid-gateway", include_in_schema=False)
+    api.add_api_route(PATH, listed, methods=["GET"], name=ROUTE_NAME, include_in_schema=False)
+    api.add_api_route(PATH, created, methods=["POST"], name=ROUTE_NAME, include_in_schema=False)
+    api.add_api_route(PATH + "/{key_id}", revoked, methods=["DELETE"], name=ROUTE_NAME, include_in_schema=False)
     return api

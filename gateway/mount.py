@@ -8,12 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.key_routes import key_routes
 from gateway.openai_api import openai_routes
 from gateway.ops import Check, ops_routes
-from gateway.service import Gateway
+from gateway.service import ROUTE_NAME, Gateway
 from persistence.accounts import AccountStore
 from router import Router
 from settings import Settings
-
-ROUTE_NAME = "hybrid-gateway"
 
 
 def mount_gateway(

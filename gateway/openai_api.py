@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from gateway.errors import GatewayError
 from gateway.metrics import count_error, observe_answer, observe_route
 from gateway.request_logs import bind_request_id
-from gateway.service import Caller, Gateway
+from gateway.service import ROUTE_NAME, Caller, Gateway
 from router import AUTO_PROFILE, BackendError, ChatMessage, Completed, RouteDecision, RouteRequest, TextDelta
 
 log = logging.getLogger("hybrid_chat.gateway")
@@ -122,7 +122,7 @@ def _sse(payload: dict | str) -> bytes:
 
 
 def openai_routes(gateway: Gateway) -> APIRouter:
-    """The OpenAI-compatible routes of `gateway` (named `hybrid-gateway`, so a re-mount can replace them)."""
+    """The OpenAI-compatible routes of `gateway`."""
     api = APIRouter()
     router = gateway.router
 
@@ -185,8 +185,8 @@ def openai_routes(gateway: Gateway) -> APIRouter:
         except GatewayError as exc:
             return exc.response(headers)
 
-    api.add_api_route("/v1/models", list_models, methods=["GET"], name="hybrid-gateway", include_in_schema=False)
-    api.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], name="hybrid-gateway",
+    api.add_api_route("/v1/models", list_models, methods=["GET"], name=ROUTE_NAME, include_in_schema=False)
+    api.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], name=ROUTE_NAME,
                       include_in_schema=False)
     return api
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.metrics import exposition, observe_health
-from gateway.service import Gateway
+from gateway.service import ROUTE_NAME, Gateway
 from settings import Settings
 
 CHECK_TIMEOUT_S = 3.0
@@ -82,5 +82,5 @@ def ops_routes(gateway: Gateway, vector_store: Check | None = None) -> APIRouter
         return Response(payload, media_type=content_type)
 
     for path, endpoint in (("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)):
-        api.add_api_route(path, endpoint, methods=["GET"], name="hybrid-gateway", include_in_schema=False)
+        api.add_api_route(path, endpoint, methods=["GET"], name=ROUTE_NAME, include_in_schema=False)
     return api

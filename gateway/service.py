@@ -25,6 +25,8 @@ from router import CallRecord, Router
 from settings import Settings
 
 log = logging.getLogger("hybrid_chat.gateway")
+#: The name of every route the gateway adds, so mounting again can replace them all.
+ROUTE_NAME = "hybrid-gateway"
 
 
 @dataclass(frozen=True)
