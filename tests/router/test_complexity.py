@@ -10,7 +10,6 @@ import pytest
 
 from router.complexity import CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, ComplexityScorer, ComplexityWeights, cheap_features
 from router.training.data import default_router_data, load_labelled
-from router.training.routellm_metrics import evaluate, pgr_curve
 from router.training.train_complexity import train
 from settings import get_settings
 
@@ -118,14 +117,3 @@ def test_bad_training_data_is_rejected_with_its_line(tmp_path):
     bad.write_text('{"id": "a", "prompt": "x", "strong_correct": true, "weak_correct": false}\n{"id": "b"}\n')
     with pytest.raises(ValueError, match=r"bad.jsonl:2: expected id, prompt"):
         load_labelled(bad)
-
-
-def test_routellm_metrics_on_known_routers():
-    strong = np.array([1, 1, 1, 1, 0, 1, 1, 1], bool)
-    weak = np.array([0, 0, 1, 1, 0, 1, 1, 1], bool)  # the strong model wins on the first two prompts
-    perfect = evaluate(np.array([9, 8, 1, 1, 1, 1, 1, 1.0]), strong, weak)
-    assert perfect.cpt50 == pytest.approx(1 / 8) and perfect.cpt80 == pytest.approx(2 / 8)
-    worst = evaluate(np.array([0, 0, 1, 1, 1, 1, 1, 1.0]), strong, weak)
-    assert worst.cpt50 == pytest.approx(7 / 8) and worst.apgr < perfect.apgr
-    cost, pgr = pgr_curve(np.arange(8.0), strong, weak)
-    assert pgr[0] == pytest.approx(0.0) and pgr[-1] == pytest.approx(1.0) and cost[-1] == 1.0

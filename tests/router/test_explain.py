@@ -1,0 +1,52 @@
+"""The route step's text and the decision record: what the user and the logs see, personal data masked."""
+
+from __future__ import annotations
+
+import json
+
+from router.catalog import ModelCatalog
+from router.complexity import ComplexityScore
+from router.decision import RouteRequest
+from router.explain import decision_record, describe_route
+from router.policy import decide
+from router.types import CallRecord, ChatMessage, Health
+
+CATALOG = ModelCatalog.load()
+ALL_UP = {spec.provider: Health(True) for spec in CATALOG}
+HIGH = ComplexityScore(0.71, "embedding", threshold=0.58, cloud_share=0.3)
+
+
+def route(text: str, **fields):
+    return decide(RouteRequest(messages=(ChatMessage("user", text),), **fields), CATALOG, ALL_UP, score=HIGH)
+
+
+def test_route_text_masks_personal_data():
+    text = describe_route(route("My e-mail is rina@example.com. Card 4111 1111 1111 1111."))
+    assert "rina@example.com" not in text and "4111 1111 1111 1111" not in text
+    assert "e-mail address r•••@•••.com (prompt)" in text
+    assert text.startswith("Route: local · SmolLM2 135M (Foundry Local)")
+    assert "- private (payment card number, e-mail address found) → local only" in text
+
+
+def test_route_text_shows_score_fallbacks_and_the_call():
+    record = CallRecord(backend="gemini", model_id="gemini-2.5-flash", model="gemini-2.5-flash", prompt_tokens=120,
+                        completion_tokens=300, cost_usd=0.000786, ttft_s=0.42, total_s=2.5, fallbacks=())
+    text = describe_route(route("Prove Fermat's little theorem."), record)
+    assert "strong win rate 0.71 ≥ threshold 0.58 (target 30% cloud) → cloud" in text
+    assert "Fallbacks allowed: GPT-4.1 mini, SmolLM2 135M (Foundry Local), Llama 3.2 3B (Ollama)" in text
+    assert "120 + 300 tokens, $0.00079, first token 0.42 s, total 2.50 s" in text
+
+
+def test_confirmation_is_spelled_out():
+    decision = route("call me at +62 812 3456 7890", profile="gpt-4.1-mini")
+    assert describe_route(decision).startswith("Route: waiting for your choice (send anyway / answer locally / cancel)")
+
+
+def test_decision_record_is_json_and_masked():
+    record = decision_record(route("my NIK is 3174055708900002"))
+    assert json.loads(json.dumps(record)) == record
+    assert record | {"reasons": None} == {
+        "private": True, "privacy_kinds": ["nik"], "strong_win_rate": 0.71, "threshold": 0.58, "route": "local",
+        "backend": "foundry-local", "model": "smollm2-135m", "fallbacks": ["ollama"], "needs_confirmation": False,
+        "privacy_choice": None, "reasons": None}
+    assert "3174055708900002" not in json.dumps(record)
