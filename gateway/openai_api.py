@@ -26,7 +26,9 @@ from gateway.errors import GatewayError
 from gateway.metrics import count_error, observe_answer, observe_route
 from gateway.request_logs import bind_request_id
 from gateway.service import ROUTE_NAME, Caller, Gateway
-from router import AUTO_PROFILE, BackendError, ChatMessage, Completed, RouteDecision, RouteRequest, TextDelta
+from router import (
+    AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, TextDelta,
+)
 
 log = logging.getLogger("hybrid_chat.gateway")
 SOURCE = "gateway"
@@ -199,6 +201,8 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, e
         async for event in events:
             if isinstance(event, TextDelta):
                 parts.append(event.text)
+            elif isinstance(event, Notice):
+                log.info("notice: %s", event.text)
             elif isinstance(event, Completed):
                 record = event.record
     except BackendError as exc:
@@ -234,6 +238,8 @@ async def _stream(
         async for event in events:
             if isinstance(event, TextDelta):
                 yield _sse(chunk({"content": event.text}))
+            elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
+                log.info("notice: %s", event.text)
             elif isinstance(event, Completed):
                 record = event.record
     except BackendError as exc:

@@ -178,3 +178,11 @@ async def test_a_failing_model_is_502_without_streaming_and_an_error_event_when_
     with pytest.raises(openai.APIError) as caught:
         [chunk async for chunk in stream]
     assert "could not" in caught.value.message
+
+
+async def test_a_failing_cloud_model_falls_back_and_the_answer_names_the_model_that_answered(running):
+    running.cloud.default = Fail(500, message="the scripted cloud broke")
+    completion = await running.client().chat.completions.create(model=CLOUD_MODEL, messages=HELLO)
+    assert completion.choices[0].message.content == "Hello, world!"
+    assert completion.model == LOCAL_MODEL
+    assert running.cloud.generation_requests() and running.local.generation_requests()
