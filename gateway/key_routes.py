@@ -37,7 +37,8 @@ def key_routes(gateway: Gateway) -> APIRouter:
     async def listed(user: User = Depends(get_current_user)) -> Response:
         if user is None:
             return _refused(401, "Sign in to manage API keys.")
-        return JSONResponse({"data": [_described(k) for k in await list_keys(await gateway.database(), user.identifier)]})
+        keys = await list_keys(await gateway.database(), user.identifier)
+        return JSONResponse({"data": [_described(key) for key in keys]})
 
     async def created(request: Request, user: User = Depends(get_current_user)) -> Response:
         if user is None:

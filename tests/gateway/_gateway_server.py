@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "router"))
 
 from _app_server import free_port  # noqa: E402
-from _fake_servers import FakeServer, Reply  # noqa: E402
+from _fake_servers import FakeServer  # noqa: E402
 from gateway import Gateway, mount_gateway  # noqa: E402
 from router import Router  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -70,7 +70,8 @@ def gateway_settings(data_dir: Path, local: FakeServer, cloud: FakeServer, **ext
     values = {
         "DATA_DIR": str(data_dir), "FOUNDRY_ENABLED": False,
         "OLLAMA_BASE_URL": local.base_url, "OLLAMA_MODEL": "llama-test:1b",
-        "OPENAI_API_KEY": "sk-test-not-a-real-key-000000", "OPENAI_BASE_URL": cloud.base_url, "OPENAI_MODEL": "gpt-test",
+        "OPENAI_API_KEY": "sk-test-not-a-real-key-000000", "OPENAI_BASE_URL": cloud.base_url,
+        "OPENAI_MODEL": "gpt-test",
         "GATEWAY_API_KEYS": f"{SERVICE_KEY}:svc-tests,{ADMIN_KEY}:root,{EMAIL_USER_KEY}:{EMAIL_USER}",
         "ADMIN_USERS": "root", "RATE_LIMIT_PER_MINUTE": 1000, "MAX_RETRIES": 0,
     }

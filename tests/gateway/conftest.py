@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from _gateway_server import Reply, start_gateway
+from _gateway_server import start_gateway
+from _fake_servers import Reply  # importable once _gateway_server put it on the path
 
 
 @pytest.fixture(scope="module")

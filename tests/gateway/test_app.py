@@ -21,11 +21,24 @@ def app(tmp_path_factory):
     env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false",
            "JSON_LOGS": "true"}
     with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
-        deadline = time.monotonic() + 120
-        while httpx.get(server.url + "/readyz", timeout=10).status_code != 200:  # the model loads after start-up
-            assert time.monotonic() < deadline, httpx.get(server.url + "/readyz").text + server.log()
-            time.sleep(1)
+        _wait_until_ready(server)
         yield server
+
+
+def _wait_until_ready(server: AppServer, timeout_s: float = 180) -> None:
+    """The embedded model loads after start-up; /readyz says when it can answer."""
+    deadline = time.monotonic() + timeout_s
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(server.url + "/readyz", timeout=10)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:  # a busy machine may be slow to answer while the model loads
+            last = repr(exc)
+        time.sleep(1)
+    raise AssertionError(f"not ready after {timeout_s:.0f} s: {last}\n{server.log()}")
 
 
 @pytest.fixture

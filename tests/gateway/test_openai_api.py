@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
-from _fake_servers import Fail, Reply
+from _fake_servers import Fail
 from gateway import issue_key, revoke_key
 from persistence import usage_summary
 
@@ -29,7 +29,8 @@ async def test_a_non_streaming_completion_on_a_pinned_model(running):
     assert completion.choices[0].message.content == "Hello, world!"
     assert completion.choices[0].finish_reason == "stop"
     assert completion.model == LOCAL_MODEL
-    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.usage.total_tokens) == (11, 4, 15)
+    usage = completion.usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (11, 4, 15)
     assert raw.headers["x-hybrid-route"] == "local" and raw.headers["x-request-id"]
     assert len(running.local.generation_requests()) == 1 and not running.cloud.generation_requests()
 
@@ -120,8 +121,8 @@ async def test_unsupported_or_invalid_requests_are_400_naming_the_parameter(runn
 ])
 async def test_a_malformed_body_is_400_with_a_readable_message(running, body, message):
     async with running.http() as http:
-        response = await http.post("/v1/chat/completions", content=body,
-                                   headers={"Authorization": f"Bearer {SERVICE_KEY}", "Content-Type": "application/json"})
+        headers = {"Authorization": f"Bearer {SERVICE_KEY}", "Content-Type": "application/json"}
+        response = await http.post("/v1/chat/completions", content=body, headers=headers)
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith(message), response.json()
 
@@ -145,7 +146,8 @@ async def test_a_users_own_key_works_until_revoked(running):
     completion = await running.client(key).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
     assert completion.choices[0].message.content == "Hello, world!"
     async with engine.connect() as conn:
-        hashes = (await conn.execute(text("SELECT key_hash, prefix FROM api_keys WHERE id = :id"), {"id": stored.id})).one()
+        query = text("SELECT key_hash, prefix FROM api_keys WHERE id = :id")
+        hashes = (await conn.execute(query, {"id": stored.id})).one()
     assert key not in hashes.key_hash and key.startswith(hashes.prefix)
 
     assert await revoke_key(engine, "dave", stored.id)
