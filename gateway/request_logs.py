@@ -31,6 +31,7 @@ _SECRETS = (
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URLs
     re.compile(r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*[^\s,;]+"),
 )
+_MACHINE_ADDRESS = re.compile(r"127\.\d+\.\d+\.\d+|0\.0\.0\.0")
 _TEXT_FORMAT = "%(asctime)s - %(levelname)s - %(name)s - [%(request_id)s] %(message)s"
 
 
@@ -46,6 +47,8 @@ def redact(text: str) -> str:
     for pattern in _SECRETS:
         text = pattern.sub("[secret]", text)
     for finding in sorted(scan_text(text), key=lambda f: f.start, reverse=True):
+        if finding.kind == "ip_address" and _MACHINE_ADDRESS.match(text, finding.start):
+            continue  # this machine's own addresses say where the server listens, nothing about a person
         text = text[: finding.start] + f"[{finding.kind}]" + text[finding.end:]
     return text
 

@@ -33,9 +33,11 @@ def test_redaction_hides_personal_data_and_secrets(raw, hidden, shown):
     assert hidden not in cleaned and shown in cleaned
 
 
-def test_ordinary_text_is_left_alone():
-    text = "routed to ollama: strong win rate 0.12 < threshold 0.40, 11+4 tokens"
-    assert redact(text) == text
+def test_ordinary_text_and_this_machines_addresses_are_left_alone():
+    for text in ("routed to ollama: strong win rate 0.12 < threshold 0.40, 11+4 tokens, max_tokens=256",
+                 "Your app is available at http://127.0.0.1:8000 (listening on 0.0.0.0)"):
+        assert redact(text) == text
+    assert redact("request from 203.0.113.7") == "request from [ip_address]"
 
 
 def _capture() -> tuple[io.StringIO, logging.Handler]:
