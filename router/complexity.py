@@ -200,13 +200,17 @@ class ComplexityScorer:
         if embedder is not None:
             embeddings = embedder.encode(list(prompts), batch_size=batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
-            values = self.weights.embedding.predict(embedding_features(embeddings, prompts))
-            threshold = self.threshold_for(method="embedding")
-            return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]
+            return self.score_embedded(embeddings, prompts)
         values = self.weights.heuristic.predict(cheap_features(prompts))
         threshold = self.threshold_for(method="heuristic")
         note = f"embedding model unavailable ({self._embedder_error}); length/character heuristic used"
         return [ComplexityScore(float(v), "heuristic", threshold, self.cloud_share, note) for v in values]
+
+    def score_embedded(self, embeddings: np.ndarray, prompts: Sequence[str]) -> list[ComplexityScore]:
+        """Scores from normalised embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
+        values = self.weights.embedding.predict(embedding_features(embeddings, prompts))
+        threshold = self.threshold_for(method="embedding")
+        return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]
 
     def warm_up(self) -> Method:
         """Load the embedder now (call it off the event loop); returns the method scores will use."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from router.complexity import CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, ComplexityScorer, ComplexityWeights, cheap_features
-from router.training.data import default_router_data, load_labelled
+from router.training.data import cached_embeddings, default_router_data, load_labelled
 from router.training.train_complexity import train
 from settings import get_settings
 
@@ -51,6 +51,15 @@ def test_scores_are_probabilities_and_hard_prompts_score_higher(scorer):
     single = scorer.score(HARD[0])
     assert single.method == "embedding" and single.threshold == scorer.threshold_for()
     assert single.strong_win_rate == pytest.approx(hard[0], abs=1e-6)  # batching does not change a score
+
+
+def test_scores_from_cached_embeddings_equal_the_scorers_own(scorer, tmp_path):
+    prompts = HARD + EASY
+    embeddings = cached_embeddings(prompts, get_settings().embedding_model_path, tmp_path)
+    from_cache = scorer.score_embedded(embeddings, prompts)
+    direct = scorer.score_many(prompts)
+    assert [s.strong_win_rate for s in from_cache] == pytest.approx([s.strong_win_rate for s in direct], abs=1e-5)
+    assert {(s.method, s.threshold) for s in from_cache} == {("embedding", scorer.threshold_for())}
 
 
 def test_threshold_follows_the_target_cloud_share(scorer):
