@@ -9,27 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
 
 import chainlit as cl
 from chainlit.oauth_providers import get_configured_oauth_providers
+from chainlit.input_widget import Select, Switch
 from chainlit.server import app as http_app
 
+from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
 from persistence import (
     HybridDataLayer, PersistenceError, UsageRecord, conversation_turns, database_url, install_feedback_guard,
-    install_file_route, record_usage, upgrade_database,
+    Project, add_member, create_project, delete_project, get_project, install_file_route, is_member, list_members,
+    list_projects, record_usage, remove_member, rename_project, upgrade_database,
 )
-from gateway import configure_logging, mount_gateway
+from gateway import (
+    LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, mount_gateway, observe_answer,
+    observe_route,
+)
 from persistence.access import AccessPolicy, LoginLimiter
 from persistence.accounts import load_accounts
 from router import (
     AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, Router, TextDelta,
 )
 from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
+from router.explain import describe_findings, describe_route
 from scripts.webgpu_demo import mount_webgpu_demo
 from settings import get_settings
-from signin import SignIn, install_sign_in_guard, require_auth_secret
+from signin import SignIn, install_sign_in_guard, is_admin, require_auth_secret
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()
@@ -42,6 +53,8 @@ mount_webgpu_demo(http_app, settings)  # the in-browser models page at /webgpu
 
 AUTO_PROFILE_NAME = "Auto"
 ENGLISH_COMMAND = "English practice"
+PROJECTS_COMMAND = "Projects"
+ADD_PDFS_COMMAND = "Add PDFs"
 _PROFILE_IDS = {AUTO_PROFILE_NAME: AUTO_PROFILE} | {spec.label: spec.id for spec in router.catalog}
 
 
@@ -66,7 +79,6 @@ sign_in = SignIn(
     allow_linking=settings.allow_account_linking,
 )
 install_sign_in_guard(http_app, sign_in.still_allowed)  # re-checks every session token; /access-denied
-api_gateway = mount_gateway(http_app, router, settings, accounts=accounts)  # /v1, /healthz, /readyz, /metrics
 
 
 @cl.password_auth_callback
@@ -106,6 +118,10 @@ def chat_history() -> HybridDataLayer:
     return data_layer
 
 
+# /v1 (OpenAI-compatible), /gateway/keys, /healthz, /readyz, /metrics; limits shared with the chat
+api_gateway = mount_gateway(http_app, router, settings, accounts=accounts, engine=data_layer.engine)
+
+
 # --- start-up and shutdown -------------------------------------------------------------------
 
 
@@ -117,11 +133,13 @@ async def start_backends() -> None:
         log.error("database upgrade failed, chats will not be saved until it is reachable: %s", exc)
     # Loading a model can take a while (a catalog download, even); the UI reports it meanwhile.
     asyncio.create_task(router.start())
+    asyncio.create_task(knowledge.warm_up())
 
 
 @cl.on_app_shutdown
 async def stop_backends() -> None:
     await router.aclose()
+    knowledge.close()
 
 
 # --- what the welcome screen offers -----------------------------------------------------------
@@ -174,6 +192,7 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
 async def start_chat() -> None:
     cl.user_session.set("history", [])
     await start_commands()
+    await show_settings()
 
 
 async def start_commands() -> None:
@@ -185,7 +204,11 @@ async def start_commands() -> None:
                 "icon": "languages",
                 "button": True,
                 "persistent": True,
-            }
+            },
+            {"id": PROJECTS_COMMAND, "description": "This project's documents and members; new, rename, "
+             "invite, delete", "icon": "folder", "button": False, "persistent": False},
+            {"id": ADD_PDFS_COMMAND, "description": "Add PDFs to this project's knowledge", "icon": "file-plus",
+             "button": False, "persistent": False},
         ]
     )
 
@@ -199,20 +222,51 @@ async def resume_chat(thread: dict) -> None:
     turns = conversation_turns(thread.get("steps") or [])
     cl.user_session.set("history", [ChatMessage(turn.role, turn.content) for turn in turns])
     await start_commands()
+    await show_settings()
 
 
 @cl.on_message
 async def answer(message: cl.Message) -> None:
+    bind_request_id(message.id)  # every log line of this message carries its id
+    if message.command == PROJECTS_COMMAND:
+        await projects_panel()
+        return
+    uploads = [element for element in message.elements or [] if getattr(element, "path", None)]
+    if uploads:
+        await ingest_files(uploads)
+    if message.command == ADD_PDFS_COMMAND:
+        await ask_for_pdfs()
+        return
+    if not message.content.strip():
+        return
+    user = cl.user_session.get("user")
+    try:
+        await api_gateway.limits.admit(data_layer.engine, user.identifier, [message.content], admin=is_admin(user))
+    except LimitExceeded as exc:
+        await cl.Message(content=f"⏳ {exc.message}").send()
+        return
+
     history: list[ChatMessage] = cl.user_session.get("history") or []
     profile = _PROFILE_IDS.get(cl.user_session.get("chat_profile") or AUTO_PROFILE_NAME, AUTO_PROFILE)
     mode = ENGLISH_PRACTICE_MODE if message.command == ENGLISH_COMMAND else GENERAL_MODE
-
-    context_length = _context_length(profile)
+    project = await current_project()
+    passages = await retrieve_sources(project, message.content)
     messages = build_messages(
-        history, message.content, mode=mode, context_length=context_length, max_output_tokens=router.max_tokens
+        history, message.content, mode=mode, context_length=_context_length(profile),
+        max_output_tokens=router.max_tokens, sources=[(p.citation, p.text) for p in passages or []],
     )
-    decision = await router.route(RouteRequest(messages=messages, profile=profile))
+    request = RouteRequest(
+        messages=messages, profile=profile, passages=tuple(p.text for p in passages or []),
+        private=bool(cl.user_session.get("private_chat")) or project.private,
+    )
+    decision = await router.route(request)
+    if decision.needs_confirmation:
+        decision = await _confirm_privacy(request, decision)
+        if decision is None:
+            return
+    observe_route(decision, profile)
     if decision.model is None:
+        count_error("chat", "no_backend")
         await cl.Message(
             content="No model can answer right now: " + "; ".join(decision.reasons)
             + ". Pick **Auto** or another profile, or see the README to enable a provider.",
@@ -224,7 +278,27 @@ async def answer(message: cl.Message) -> None:
         history.extend([ChatMessage("user", message.content), ChatMessage("assistant", answer_text)])
         cl.user_session.set("history", history)
 
-    await _stream_answer(decision, messages, remember)
+    await _stream_answer(decision, messages, remember, _Sources(project, message.content, passages))
+
+
+async def _confirm_privacy(request: RouteRequest, decision: RouteDecision) -> RouteDecision | None:
+    """A cloud model was chosen but the message holds personal data: ask before anything is sent."""
+    found = describe_findings(decision.privacy_findings) or ", ".join(decision.privacy_kinds)
+    choice = await cl.AskActionMessage(
+        content=f"This message contains personal data ({found}). The model you chose runs in the cloud. "
+        "Send it anyway, answer with a local model, or cancel?",
+        actions=[
+            cl.Action(name="privacy", payload={"choice": "send"}, label="Send anyway"),
+            cl.Action(name="privacy", payload={"choice": "local"}, label="Answer locally"),
+            cl.Action(name="privacy", payload={"choice": "cancel"}, label="Cancel"),
+        ],
+        timeout=300,
+    ).send()
+    picked = (choice or {}).get("payload", {}).get("choice", "cancel")
+    if picked == "cancel":
+        await cl.Message(content="Cancelled: nothing was sent.").send()
+        return None
+    return await router.route(replace(request, privacy_choice=picked))
 
 
 def _context_length(profile: str) -> int:
@@ -233,8 +307,16 @@ def _context_length(profile: str) -> int:
     return min(spec.context_length for spec in specs if spec is not None)
 
 
+class _Sources(NamedTuple):
+    """What an answer was grounded on: the project, the question and the passages (None: no documents)."""
+
+    project: Project
+    question: str
+    passages: list[Passage] | None
+
+
 async def _stream_answer(
-    decision: RouteDecision, messages: tuple[ChatMessage, ...], remember: Callable[[str], None]
+    decision: RouteDecision, messages: tuple[ChatMessage, ...], remember: Callable[[str], None], sources: _Sources
 ) -> None:
     """Stream the decision's answer into a new message and `remember` whatever the user saw of it."""
     async with cl.Step(name="Route", type="tool", show_input=False) as route:
@@ -249,6 +331,7 @@ async def _stream_answer(
                 await reply.stream_token(f"\n\n> {event.text}\n\n")
             elif isinstance(event, Completed):
                 route.output = _route_summary(decision, event)
+                observe_answer(event.record, "chat")
                 await _record_usage(reply, event)
                 if event.record.error:
                     # Every allowed model failed after the request went out: say so under what was shown.
@@ -264,6 +347,7 @@ async def _stream_answer(
         failure = exc
     except Exception:
         error_id = uuid.uuid4().hex[:8]
+        count_error("chat", "unexpected")
         log.exception("unexpected error while answering (error id %s)", error_id)
         await _finish(reply, route, suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). Please try again.")
         return
@@ -275,7 +359,12 @@ async def _stream_answer(
         await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
         return
     remember(reply.content)
-    await _finish(reply, route)
+    reply.elements = citation_elements(sources.passages or [], sources.project)
+    reply.actions = [cl.Action(
+        name="save_to_knowledge", label="Save to knowledge", icon="bookmark-plus",
+        payload={"title": sources.question[:80], "text": f"Question: {sources.question}\n\nAnswer: {reply.content}"},
+    )]
+    await _finish(reply, route, suffix=sources_footer(sources.passages))
 
 
 async def _record_usage(reply: cl.Message, completed: Completed) -> None:
@@ -308,22 +397,299 @@ def _friendly(exc: BackendError) -> str:
 
 
 def _route_summary(decision: RouteDecision, completed: Completed | None = None) -> str:
-    """The route step's text: where the message went, why, and what it cost."""
-    spec = decision.model
-    lines = [f"**Model:** {spec.label} ({spec.kind}, via {spec.provider})"]
-    lines += [f"- {reason}" for reason in decision.reasons]
+    """The route step's text: where the message went, why (personal data masked), and what it cost."""
+    text = describe_route(decision, completed.record if completed else None)
     if completed:
-        record = completed.record
-        ttft = f"{record.ttft_s:.2f} s" if record.ttft_s is not None else "n/a"
-        lines.append(
-            f"**Usage:** {record.prompt_tokens} prompt + {record.completion_tokens} completion tokens, "
-            f"${record.cost_usd:.6f}, first token {ttft}, total {record.total_s:.2f} s"
-        )
-        lines.append(f"**Context:** {record.message_count} messages sent to the model")
-        if record.retries:
-            lines.append(f"**Retries:** {record.retries}")
-        if record.fallbacks:
-            lines.append(f"**Fallbacks:** {', '.join(record.fallbacks)}")
-        if record.error:
-            lines.append(f"**Error:** {record.error}")
-    return "\n".join(lines)
+        text += f"\nContext: {completed.record.message_count} messages sent to the model"
+        if completed.record.error:
+            text += f"\nError: {completed.record.error}"
+    return text
+
+
+# --- projects and their knowledge -------------------------------------------------------------
+
+try:
+    knowledge = KnowledgeBase(settings)
+except StoreLocked as exc:  # only one process may write the embedded store
+    raise SystemExit(f"error: {exc}") from None
+
+DEFAULT_PROJECT_NAME = "My project"
+_PDF = "application/pdf"
+
+
+def _identities(user: cl.User) -> list[str]:
+    """The names a project may know this user by: the account, and a verified e-mail (invitations)."""
+    email = (user.metadata or {}).get("email")
+    return [user.identifier] + ([email] if email and email != user.identifier else [])
+
+
+async def _projects_of(user: cl.User) -> list[Project]:
+    seen: dict[str, Project] = {}
+    for identity in _identities(user):
+        for project in await list_projects(data_layer.engine, identity):
+            seen.setdefault(project.id, project)
+    return list(seen.values())
+
+
+async def _may_use(user: cl.User, project_id: str) -> bool:
+    for identity in _identities(user):
+        if await is_member(data_layer.engine, project_id, identity):
+            return True
+    return False
+
+
+async def current_project() -> Project:
+    """The session's project, re-checked on every use: a removed member loses access at once."""
+    user = cl.user_session.get("user")
+    project_id = cl.user_session.get("project_id")
+    if project_id and await _may_use(user, project_id):
+        project = await get_project(data_layer.engine, project_id)
+        if project is not None:
+            return project
+    projects = await _projects_of(user)
+    project = next((p for p in projects if p.owner == user.identifier), None) or (projects[0] if projects else None)
+    if project is None:
+        project = await create_project(data_layer.engine, user.identifier, DEFAULT_PROJECT_NAME)
+    cl.user_session.set("project_id", project.id)
+    return project
+
+
+async def show_settings() -> None:
+    """Chat settings: which project this chat uses, and whether it is private."""
+    project = await current_project()
+    projects = await _projects_of(cl.user_session.get("user"))
+    labels = {_project_label(p): p.id for p in projects}
+    cl.user_session.set("project_labels", labels)
+    await cl.ChatSettings([
+        Select(id="project", label="Project", values=list(labels), initial_value=_project_label(project),
+               description="Chats in a project answer from its documents."),
+        Switch(id="private_chat", label="Private chat (local models only)",
+               initial=bool(cl.user_session.get("private_chat"))),
+    ]).send()
+
+
+def _project_label(project: Project) -> str:
+    user = cl.user_session.get("user")
+    return project.name if project.owner == user.identifier else f"{project.name} (shared by {project.owner})"
+
+
+@cl.on_settings_update
+async def settings_changed(values: dict) -> None:
+    cl.user_session.set("private_chat", bool(values.get("private_chat")))
+    project_id = (cl.user_session.get("project_labels") or {}).get(values.get("project"))
+    if project_id and project_id != cl.user_session.get("project_id"):
+        if await _may_use(cl.user_session.get("user"), project_id):
+            cl.user_session.set("project_id", project_id)
+            project = await current_project()
+            await cl.Message(content=f"Switched to the project **{project.name}**.").send()
+
+
+async def ingest_files(files: list) -> None:
+    """Index uploaded PDFs into the current project, with progress, one summary line per file."""
+    project = await current_project()
+    user = cl.user_session.get("user")
+    for file in files:
+        if (file.mime or "") != _PDF and not file.name.lower().endswith(".pdf"):
+            await cl.Message(content=f"⚠️ {file.name} is not a PDF; only PDFs can be added to knowledge.").send()
+            continue
+        data = await asyncio.to_thread(Path(file.path).read_bytes)
+        await _ingest_one(project, user, file.name, data)
+
+
+async def _ingest_one(project: Project, user: cl.User, name: str, data: bytes, password: str | None = None) -> None:
+    status = cl.Message(content=f"Reading **{name}**...")
+    await status.send()
+
+    async def progress(event: IngestProgress) -> None:
+        status.content = (f"**{name}**: {event.pages_read}/{event.pages_total} pages read, "
+                          f"{event.chunks_embedded}/{event.chunks_total} passages embedded")
+        await status.update()
+
+    try:
+        summary = await knowledge.ingest_pdf(project.id, user.identifier, name, data, password=password,
+                                             progress=progress)
+    except EncryptedPdf as exc:
+        count_ingestion(outcome="encrypted")
+        status.content = f"🔒 {exc}"
+        await status.update()
+        answer = await cl.AskUserMessage(content=f"Type the password of **{name}** (or wait to skip).",
+                                         timeout=180).send()
+        if answer and answer.get("output"):
+            await _ingest_one(project, user, name, data, password=answer["output"])
+        return
+    except KnowledgeError as exc:
+        count_ingestion(outcome=type(exc).__name__)
+        status.content = f"⚠️ {name}: {exc}"
+        await status.update()
+        return
+    count_ingestion(chunks=0 if summary.already_indexed else summary.chunks,
+                    outcome="duplicate" if summary.already_indexed else "ok")
+    await asyncio.to_thread(_keep_pdf, project.id, summary.doc_id, data)
+    status.content = f"✅ {summary.describe()} (project **{project.name}**)"
+    await status.update()
+
+
+def _pdf_path(project_id: str, doc_id: str) -> Path:
+    return settings.data_dir / "knowledge-files" / project_id / f"{doc_id}.pdf"
+
+
+def _keep_pdf(project_id: str, doc_id: str, data: bytes) -> None:
+    """Citations open the PDF at its page, so the uploaded file is kept beside the index."""
+    path = _pdf_path(project_id, doc_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(data)
+
+
+async def retrieve_sources(project: Project, question: str) -> list[Passage] | None:
+    """Relevant passages of the project's documents; None when the project has no documents."""
+    if not await knowledge.list_documents(project.id):
+        return None
+    return await knowledge.retrieve(project.id, question)
+
+
+def citation_elements(passages: list[Passage], project: Project) -> list[cl.Element]:
+    """One element per cited page: the PDF opened at that page (saved answers as text)."""
+    elements: list[cl.Element] = []
+    for number, passage in enumerate(passages, 1):
+        name = f"[{number}] {passage.citation}"
+        path = _pdf_path(project.id, passage.doc_id)
+        if passage.page and path.exists():
+            elements.append(cl.Pdf(name=name, path=str(path), page=passage.page, display="side"))
+        else:
+            elements.append(cl.Text(name=name, content=passage.text, display="side"))
+    return elements
+
+
+def sources_footer(passages: list[Passage] | None) -> str:
+    if passages is None:
+        return ""
+    if not passages:
+        return "\n\n*No passage of this project's documents matched the question; this answer does not use them.*"
+    return "\n\n**Sources:** " + ", ".join(f"[{n}] {p.citation}" for n, p in enumerate(passages, 1))
+
+
+@cl.action_callback("save_to_knowledge")
+async def save_to_knowledge(action: cl.Action) -> None:
+    project = await current_project()
+    user = cl.user_session.get("user")
+    summary = await knowledge.save_artifact(project.id, user.identifier, action.payload["title"],
+                                            action.payload["text"])
+    await action.remove()
+    await cl.Message(content=f"Saved to the knowledge of **{project.name}**: {summary.document}.").send()
+
+
+async def projects_panel() -> None:
+    """The current project: its documents and members, with what the user may do."""
+    project = await current_project()
+    user = cl.user_session.get("user")
+    owner = project.owner == user.identifier
+    documents = await knowledge.list_documents(project.id)
+    members = await list_members(data_layer.engine, project.id)
+    lines = [f"**Project: {project.name}**" + ("" if owner else f" (shared by {project.owner})"), ""]
+    lines += [f"- {d.document} ({d.pages} pages, {d.chunks} passages)" if d.kind == "pdf"
+              else f"- saved answer: {d.document}" for d in documents] or ["- no documents yet"]
+    lines += ["", "**Members:** " + (", ".join(m.member for m in members) or "only you")]
+    actions = [cl.Action(name="add_pdfs", payload={}, label="Add PDFs"),
+               cl.Action(name="new_project", payload={}, label="New project")]
+    actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
+                          label=f"Remove {d.document}") for d in documents]
+    if owner:
+        actions += [cl.Action(name="rename_project", payload={}, label="Rename"),
+                    cl.Action(name="invite_member", payload={}, label="Invite by e-mail")]
+        actions += [cl.Action(name="remove_member", payload={"member": m.member}, label=f"Remove {m.member}")
+                    for m in members]
+        actions.append(cl.Action(name="delete_project", payload={}, label="Delete project"))
+    await cl.Message(content="\n".join(lines), actions=actions).send()
+
+
+async def _ask(question: str) -> str | None:
+    answer = await cl.AskUserMessage(content=question, timeout=300).send()
+    return (answer or {}).get("output", "").strip() or None
+
+
+@cl.action_callback("add_pdfs")
+async def add_pdfs(action: cl.Action) -> None:
+    await ask_for_pdfs()
+
+
+async def ask_for_pdfs() -> None:
+    """The explicit "add to knowledge" flow: a file picker that takes PDFs only."""
+    files = await cl.AskFileMessage(
+        content="Drop PDFs to add to this project's knowledge.", accept=[_PDF],
+        max_size_mb=settings.max_upload_mb, max_files=10, timeout=600,
+    ).send()
+    await ingest_files(files or [])
+
+
+@cl.action_callback("new_project")
+async def new_project(action: cl.Action) -> None:
+    if name := await _ask("Name of the new project?"):
+        project = await create_project(data_layer.engine, cl.user_session.get("user").identifier, name)
+        cl.user_session.set("project_id", project.id)
+        await show_settings()
+        await cl.Message(content=f"Created and switched to **{project.name}**.").send()
+
+
+@cl.action_callback("rename_project")
+async def rename(action: cl.Action) -> None:
+    project = await _owned_project()
+    if project and (name := await _ask(f"New name for **{project.name}**?")):
+        await rename_project(data_layer.engine, project.id, name)
+        await show_settings()
+        await cl.Message(content=f"Renamed to **{name}**.").send()
+
+
+@cl.action_callback("invite_member")
+async def invite(action: cl.Action) -> None:
+    project = await _owned_project()
+    email = project and await _ask(f"E-mail address to invite to **{project.name}**?")
+    if not email:
+        return
+    if "@" not in email:
+        await cl.Message(content=f"⚠️ {email} is not an e-mail address.").send()
+        return
+    await add_member(data_layer.engine, project.id, email)
+    await cl.Message(content=f"{email} can now use **{project.name}** and its documents.").send()
+
+
+@cl.action_callback("remove_member")
+async def uninvite(action: cl.Action) -> None:
+    project = await _owned_project()
+    if project and await remove_member(data_layer.engine, project.id, action.payload["member"]):
+        await cl.Message(content=f"{action.payload['member']} no longer has access to **{project.name}**.").send()
+
+
+@cl.action_callback("remove_document")
+async def remove_document(action: cl.Action) -> None:
+    project = await current_project()
+    if await knowledge.remove_document(project.id, action.payload["doc_id"]):
+        await asyncio.to_thread(_pdf_path(project.id, action.payload["doc_id"]).unlink, missing_ok=True)
+        await cl.Message(content=f"Removed {action.payload['name']} and its passages.").send()
+
+
+@cl.action_callback("delete_project")
+async def delete(action: cl.Action) -> None:
+    project = await _owned_project()
+    if project is None:
+        return
+    confirm = await cl.AskActionMessage(
+        content=f"Delete **{project.name}**, its documents and its members' access?",
+        actions=[cl.Action(name="yes", payload={"ok": True}, label="Delete"),
+                 cl.Action(name="no", payload={"ok": False}, label="Keep")], timeout=120,
+    ).send()
+    if confirm and confirm.get("payload", {}).get("ok"):
+        await knowledge.delete_project(project.id)
+        await delete_project(data_layer.engine, project.id)
+        await asyncio.to_thread(shutil.rmtree, _pdf_path(project.id, "x").parent, ignore_errors=True)
+        cl.user_session.set("project_id", None)
+        await show_settings()
+        await cl.Message(content=f"Deleted **{project.name}**.").send()
+
+
+async def _owned_project() -> Project | None:
+    project = await current_project()
+    if project.owner != cl.user_session.get("user").identifier:
+        await cl.Message(content=f"Only the owner ({project.owner}) can change **{project.name}**.").send()
+        return None
+    return project

@@ -38,6 +38,15 @@ def estimate_tokens(message: ChatMessage) -> int:
     return int(len(message.content) / _CHARS_PER_TOKEN) + _PER_MESSAGE_OVERHEAD
 
 
+def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
+    """Numbered excerpts `(citation, text)` for the model, with the rule to answer from them."""
+    numbered = "\n\n".join(f"[{i}] ({citation})\n{text}" for i, (citation, text) in enumerate(sources, 1))
+    return (
+        "\n\nAnswer from these excerpts of the project's documents when they are relevant, and cite them "
+        "by number like [1]. If they do not contain the answer, say so.\n\n" + numbered
+    )
+
+
 def build_messages(
     history: Sequence[ChatMessage],
     user_text: str,
@@ -45,9 +54,11 @@ def build_messages(
     mode: str = GENERAL_MODE,
     context_length: int,
     max_output_tokens: int,
+    sources: Sequence[tuple[str, str]] = (),
 ) -> tuple[ChatMessage, ...]:
-    """System prompt + the newest earlier turns that fit + the new user message."""
-    system = ChatMessage("system", SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE]))
+    """System prompt (with any knowledge excerpts) + the newest earlier turns that fit + the new user message."""
+    instructions = SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE])
+    system = ChatMessage("system", instructions + (sources_prompt(sources) if sources else ""))
     new = ChatMessage("user", user_text)
     budget = context_length - max_output_tokens - estimate_tokens(system) - estimate_tokens(new)
     kept: list[ChatMessage] = []

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+#: The password users of the shared `app_server` fixture (alice is the admin).
+TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 
 
 def free_port() -> int:

@@ -6,8 +6,9 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
-from conftest import TEST_USERS
+from _app_server import TEST_USERS
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,14 @@ class SocketLog:
     def answered(self) -> int:
         """How many `on_message` runs have finished (each ends with an update of its run step)."""
         return sum('["update_message",{"name":"on_message"' in frame for frame in self.frames)
+
+    def wait_for_chat_start(self, page, timeout: float = 60) -> None:
+        """Until the app has set up the session (its start sends the composer's commands)."""
+        deadline = time.monotonic() + timeout
+        while not self.count("set_commands"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the chat did not start within {timeout} s")
+            page.wait_for_timeout(200)
 
     def wait_for_answers(self, count: int, page, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -78,10 +87,10 @@ def test_two_streamed_turns_with_the_local_model(app_server, page):
 
     # The second request carried the first turn: system + user + assistant + user.
     page.get_by_text("Used Route").nth(1).click()
-    assert page.get_by_text("4 messages sent to the model").is_visible()
+    expect(page.get_by_text("4 messages sent to the model")).to_be_visible()
     page.get_by_text("Used Route").nth(0).click()
-    assert page.get_by_text("2 messages sent to the model").is_visible()
-    assert page.get_by_text(re.compile(r"SmolLM2 135M \(Foundry Local\) \(local")).first.is_visible()
+    expect(page.get_by_text("2 messages sent to the model")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Route: local · SmolLM2 135M \(Foundry Local\)")).first).to_be_visible()
 
 
 def test_unavailable_profile_explains_why_and_answers_locally(app_server, page):
@@ -91,7 +100,7 @@ def test_unavailable_profile_explains_why_and_answers_locally(app_server, page):
     send(page, "Hello?")
     sockets.wait_for_answers(1, page)
     page.get_by_text("Used Route").first.click()
-    assert page.get_by_text(re.compile(r"Gemini 2.5 Flash unavailable \(.*GEMINI_API_KEY")).is_visible()
+    expect(page.get_by_text(re.compile(r"Gemini 2.5 Flash unavailable \(.*GEMINI_API_KEY"))).to_be_visible()
     assert page.locator('[data-step-type="assistant_message"]').first.inner_text().strip()
 
 
@@ -100,10 +109,12 @@ def test_stop_keeps_the_partial_answer(app_server, page):
     sign_in(page, app_server.url)
     pick_profile(page, LOCAL_PROFILE)
     send(page, "Write a very long story about a dragon who learns to cook, with many chapters.")
+    stop = page.locator("#stop-button")
+    expect(stop).to_be_visible(timeout=60_000)
     deadline = time.monotonic() + 60
     while sockets.count("stream_token") < 5 and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    page.click("#stop-button")
+    stop.click()
     sockets.wait_for_answers(1, page)
     page.wait_for_timeout(500)
     answers = page.locator('[data-step-type="assistant_message"]').all_inner_texts()

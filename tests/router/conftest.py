@@ -6,10 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from _fake_servers import FakeServer
+from _secret import SECRET
 from router.resilience import Resilience, RetryPolicy, Timeouts
-
-#: Looks like a real key so a leak would be obvious in any message or log line.
-SECRET = "sk-test-5EcReT-do-not-leak-0123456789"
 
 
 @pytest.fixture

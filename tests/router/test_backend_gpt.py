@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from _fake_servers import Fail, Reply
-from conftest import SECRET
+from _secret import SECRET
 from router.backends.gpt import GPTBackend
 from router.errors import AuthenticationFailed, BackendError, BackendUnavailable, BadRequest, RateLimited
 from router.types import ChatMessage, GenerationParams, StreamEnd, TextDelta

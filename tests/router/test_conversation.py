@@ -30,3 +30,12 @@ def test_english_practice_mode_uses_the_tutor_prompt():
     messages = build_messages([], "I goes home", mode=ENGLISH_PRACTICE_MODE, context_length=4096, max_output_tokens=256)
     assert "English tutor" in messages[0].content
     assert "error" in messages[0].content
+
+
+def test_knowledge_excerpts_are_numbered_in_the_system_prompt():
+    sources = [("guide.pdf, p. 3", "Paris is the capital."), ("notes.pdf, p. 1", "Rome is old.")]
+    messages = build_messages([], "capital?", context_length=4096, max_output_tokens=256, sources=sources)
+    system = messages[0].content
+    assert "[1] (guide.pdf, p. 3)\nParis is the capital." in system
+    assert "[2] (notes.pdf, p. 1)\nRome is old." in system
+    assert system.index("[1]") < system.index("[2]")

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from _fake_servers import Fail, FakeServer, Reply
-from conftest import SECRET
+from _secret import SECRET
 from router.backends.gemini import GeminiBackend
 from router.backends.gpt import GPTBackend
 from router.backends.ollama import OllamaBackend

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from conftest import SECRET
+from _secret import SECRET
 from router.core import Router
 from router.registry import build_backends, load_catalog
 from settings import PROJECT_ROOT, Settings
