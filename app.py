@@ -8,6 +8,7 @@ into messages and steps. Run it with `make run` (see the README).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
 import uuid
@@ -446,8 +447,9 @@ async def current_project() -> Project:
         project = await get_project(data_layer.engine, project_id)
         if project is not None:
             return project
+    # Start in one's own project (created on first use), never silently in someone else's.
     projects = await _projects_of(user)
-    project = next((p for p in projects if p.owner == user.identifier), None) or (projects[0] if projects else None)
+    project = next((p for p in projects if p.owner == user.identifier), None)
     if project is None:
         project = await create_project(data_layer.engine, user.identifier, DEFAULT_PROJECT_NAME)
     cl.user_session.set("project_id", project.id)
@@ -481,7 +483,8 @@ async def settings_changed(values: dict) -> None:
         if await _may_use(cl.user_session.get("user"), project_id):
             cl.user_session.set("project_id", project_id)
             project = await current_project()
-            await cl.Message(content=f"Switched to the project **{project.name}**.").send()
+            # A toast: a message would stay hidden behind the welcome screen of a new chat.
+            await cl.context.emitter.send_toast(f"Switched to the project {project.name}.", "success")
 
 
 async def ingest_files(files: list) -> None:
@@ -569,7 +572,27 @@ def sources_footer(passages: list[Passage] | None) -> str:
     return "\n\n**Sources:** " + ", ".join(f"[{n}] {p.citation}" for n, p in enumerate(passages, 1))
 
 
-@cl.action_callback("save_to_knowledge")
+def action_callback(name: str):
+    """`cl.action_callback` that leaves the UI idle when it returns.
+
+    Chainlit 2.12 runs action callbacks without a task, but an Ask* inside one restarts the
+    "running" indicator after the answer and never ends it, which keeps every button disabled.
+    """
+
+    def register(func):
+        @functools.wraps(func)
+        async def run(action: cl.Action):
+            try:
+                return await func(action)
+            finally:
+                await cl.context.emitter.task_end()
+
+        return cl.action_callback(name)(run)
+
+    return register
+
+
+@action_callback("save_to_knowledge")
 async def save_to_knowledge(action: cl.Action) -> None:
     project = await current_project()
     user = cl.user_session.get("user")
@@ -608,7 +631,7 @@ async def _ask(question: str) -> str | None:
     return (answer or {}).get("output", "").strip() or None
 
 
-@cl.action_callback("add_pdfs")
+@action_callback("add_pdfs")
 async def add_pdfs(action: cl.Action) -> None:
     await ask_for_pdfs()
 
@@ -622,7 +645,7 @@ async def ask_for_pdfs() -> None:
     await ingest_files(files or [])
 
 
-@cl.action_callback("new_project")
+@action_callback("new_project")
 async def new_project(action: cl.Action) -> None:
     if name := await _ask("Name of the new project?"):
         project = await create_project(data_layer.engine, cl.user_session.get("user").identifier, name)
@@ -631,7 +654,7 @@ async def new_project(action: cl.Action) -> None:
         await cl.Message(content=f"Created and switched to **{project.name}**.").send()
 
 
-@cl.action_callback("rename_project")
+@action_callback("rename_project")
 async def rename(action: cl.Action) -> None:
     project = await _owned_project()
     if project and (name := await _ask(f"New name for **{project.name}**?")):
@@ -640,7 +663,7 @@ async def rename(action: cl.Action) -> None:
         await cl.Message(content=f"Renamed to **{name}**.").send()
 
 
-@cl.action_callback("invite_member")
+@action_callback("invite_member")
 async def invite(action: cl.Action) -> None:
     project = await _owned_project()
     email = project and await _ask(f"E-mail address to invite to **{project.name}**?")
@@ -650,17 +673,20 @@ async def invite(action: cl.Action) -> None:
         await cl.Message(content=f"⚠️ {email} is not an e-mail address.").send()
         return
     await add_member(data_layer.engine, project.id, email)
-    await cl.Message(content=f"{email} can now use **{project.name}** and its documents.").send()
+    await cl.Message(
+        content=f"{email} can now use **{project.name}** and its documents.",
+        actions=[cl.Action(name="remove_member", payload={"member": email}, label=f"Remove {email}")],
+    ).send()
 
 
-@cl.action_callback("remove_member")
+@action_callback("remove_member")
 async def uninvite(action: cl.Action) -> None:
     project = await _owned_project()
     if project and await remove_member(data_layer.engine, project.id, action.payload["member"]):
         await cl.Message(content=f"{action.payload['member']} no longer has access to **{project.name}**.").send()
 
 
-@cl.action_callback("remove_document")
+@action_callback("remove_document")
 async def remove_document(action: cl.Action) -> None:
     project = await current_project()
     if await knowledge.remove_document(project.id, action.payload["doc_id"]):
@@ -668,7 +694,7 @@ async def remove_document(action: cl.Action) -> None:
         await cl.Message(content=f"Removed {action.payload['name']} and its passages.").send()
 
 
-@cl.action_callback("delete_project")
+@action_callback("delete_project")
 async def delete(action: cl.Action) -> None:
     project = await _owned_project()
     if project is None:
