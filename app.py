@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,6 +51,24 @@ logging.getLogger("router").setLevel(settings.log_level.upper())
 log.setLevel(settings.log_level.upper())
 
 router = Router.from_settings(settings)
+
+
+def _use_private_upload_folder() -> None:
+    """Give this process its own folder for uploads in progress.
+
+    Chainlit keeps them in `<app folder>/.files` and deletes that whole folder when a process
+    stops, so a second process started from the same folder (another instance, a test server)
+    would lose its users' uploads. A fresh folder under DATA_DIR is this process's alone.
+    """
+    import chainlit.config
+    import chainlit.server
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="uploads-", dir=settings.data_dir))
+    chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
+
+
+_use_private_upload_folder()
 mount_webgpu_demo(http_app, settings)  # the in-browser models page at /webgpu
 
 AUTO_PROFILE_NAME = "Auto"

@@ -140,14 +140,15 @@ async def test_a_failure_while_storing_removes_the_chunks_already_written(kb: Kn
 
 async def test_event_loop_keeps_serving_while_a_file_is_ingested(kb: KnowledgeBase):
     await kb.ingest_pdf("other", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
-    big = make_pdf([f"Section {i}. " + " ".join(TOPIC_PAGES) for i in range(40)])
+    # Large enough that its embedding takes several seconds even on a quiet machine.
+    big = make_pdf([f"Section {i}. " + " ".join(TOPIC_PAGES) for i in range(200)])
     progress: list[IngestProgress] = []
     ingestion = asyncio.create_task(kb.ingest_pdf("p1", "alice", "big.pdf", big, progress=progress.append))
     while not progress and not ingestion.done():  # ingestion has started in its thread
         await asyncio.sleep(0.01)
     passages = await kb.retrieve("other", "How do bees communicate?")
     assert passages and not ingestion.done()
-    assert (await ingestion).pages == 40
+    assert (await ingestion).pages == 200
 
 
 async def test_delete_project_drops_all_its_knowledge(kb: KnowledgeBase):
