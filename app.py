@@ -1,8 +1,10 @@
 """Hybrid Chat: the Chainlit app that composes the router, the knowledge base and persistence.
 
-This module is deliberately thin: it translates Chainlit events (sign-in, chat
-profiles, starters, messages, stop) into calls on the packages, and their results
-into messages and steps. Run it with `make run` (see the README).
+It translates Chainlit events (sign-in, chat profiles, starters, messages, stop,
+uploads, actions, settings) into calls on the packages, and their results into
+messages, steps and elements; the logic itself lives in the packages. Sections:
+sign-in, chat history, start-up, the welcome screen, a message, projects and their
+knowledge. Run it with `make run` (see the README).
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ from pathlib import Path
 from typing import NamedTuple
 
 import chainlit as cl
-from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.input_widget import Select, Switch
+from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
-from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
-from persistence import (
-    HybridDataLayer, PersistenceError, UsageRecord, conversation_turns, database_url, install_feedback_guard,
-    Project, add_member, create_project, delete_project, get_project, install_file_route, is_member, list_members,
-    list_projects, record_usage, remove_member, rename_project, upgrade_database,
-)
 from gateway import (
     LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, mount_gateway, observe_answer,
     observe_route,
+)
+from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
+from persistence import (
+    HybridDataLayer, PersistenceError, Project, UsageRecord, add_member, conversation_turns, create_project,
+    database_url, delete_project, get_project, install_feedback_guard, install_file_route, is_member, list_members,
+    list_projects, record_usage, remove_member, rename_project, upgrade_database,
 )
 from persistence.access import AccessPolicy, LoginLimiter
 from persistence.accounts import load_accounts
