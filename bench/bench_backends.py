@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import subprocess
 import sys
 import time
@@ -22,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _latency import describe, throughput  # noqa: E402
 import openai  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
@@ -74,31 +75,6 @@ async def layered(backends: dict, resilience: Resilience) -> tuple[float, float]
         elif isinstance(event, Completed):
             assert event.record.completion_tokens > 0
     return first - started, time.perf_counter() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
-def describe(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
-    ttft = [s[0] * 1000 for s in samples]
-    total = [s[1] * 1000 for s in samples]
-    figures = {"ttft50": percentile(ttft, 50), "ttft99": percentile(ttft, 99),
-               "total50": percentile(total, 50), "total99": percentile(total, 99)}
-    print(f"  {name:<22} TTFT p50 {figures['ttft50']:6.2f} ms  p99 {figures['ttft99']:6.2f} ms   "
-          f"total p50 {figures['total50']:6.2f} ms  p99 {figures['total99']:6.2f} ms")
-    return figures
-
-
-async def throughput(paths: dict, concurrency: int, rounds: int) -> dict[str, float]:
-    """Answers per second of each path, its rounds interleaved with the others' so drift hits all alike."""
-    busy = dict.fromkeys(paths, 0.0)
-    for _ in range(rounds):
-        for name, run_one in paths.items():
-            started = time.perf_counter()
-            await asyncio.gather(*(run_one() for _ in range(concurrency)))
-            busy[name] += time.perf_counter() - started
-    return {name: concurrency * rounds / seconds for name, seconds in busy.items()}
 
 
 async def main(requests: int, chunks: int, concurrency: int, rounds: int) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _latency import describe, throughput  # noqa: E402
 import httpx  # noqa: E402
 import openai  # noqa: E402
 
@@ -111,31 +112,6 @@ async def one_stream(client: openai.AsyncOpenAI, model: str) -> tuple[float, flo
         usage = chunk.usage or usage
     assert first is not None and usage is not None and usage.completion_tokens > 0
     return first - started, time.perf_counter() - started
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def describe(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
-    ttft = [s[0] * 1000 for s in samples]
-    total = [s[1] * 1000 for s in samples]
-    figures = {"ttft50": percentile(ttft, 50), "ttft99": percentile(ttft, 99),
-               "total50": percentile(total, 50), "total99": percentile(total, 99)}
-    print(f"  {name:<28} TTFT p50 {figures['ttft50']:7.2f} ms  p99 {figures['ttft99']:7.2f} ms   "
-          f"total p50 {figures['total50']:7.2f} ms  p99 {figures['total99']:7.2f} ms")
-    return figures
-
-
-async def throughput(paths: dict, concurrency: int, rounds: int) -> dict[str, float]:
-    """Streams per second of each path; rounds interleave so drift hits every path alike."""
-    busy = dict.fromkeys(paths, 0.0)
-    for _ in range(rounds):
-        for name, run_one in paths.items():
-            started = time.perf_counter()
-            await asyncio.gather(*(run_one() for _ in range(concurrency)))
-            busy[name] += time.perf_counter() - started
-    return {name: concurrency * rounds / seconds for name, seconds in busy.items()}
 
 
 async def measure(provider_url: str, gateway_url: str, requests: int, concurrency: int, rounds: int) -> None:

@@ -1,0 +1,33 @@
+"""Latency figures shared by the streaming benchmarks: percentiles, a summary line, throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def describe(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Print and return p50/p99 of (time to first token, total) samples given in seconds."""
+    ttft = [s[0] * 1000 for s in samples]
+    total = [s[1] * 1000 for s in samples]
+    figures = {"ttft50": percentile(ttft, 50), "ttft99": percentile(ttft, 99),
+               "total50": percentile(total, 50), "total99": percentile(total, 99)}
+    print(f"  {name:<28} TTFT p50 {figures['ttft50']:7.2f} ms  p99 {figures['ttft99']:7.2f} ms   "
+          f"total p50 {figures['total50']:7.2f} ms  p99 {figures['total99']:7.2f} ms")
+    return figures
+
+
+async def throughput(paths: dict, concurrency: int, rounds: int) -> dict[str, float]:
+    """Requests per second of each path; rounds interleave so drift hits every path alike."""
+    busy = dict.fromkeys(paths, 0.0)
+    for _ in range(rounds):
+        for name, run_one in paths.items():
+            started = time.perf_counter()
+            await asyncio.gather(*(run_one() for _ in range(concurrency)))
+            busy[name] += time.perf_counter() - started
+    return {name: concurrency * rounds / seconds for name, seconds in busy.items()}
