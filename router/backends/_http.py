@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
 from router.errors import AuthenticationFailed, BackendError, BackendUnavailable, BadRequest, RateLimited
+from router.types import Chunk
+
+
+async def translated(chunks: AsyncIterator[Chunk], translate: Callable[[Exception], BackendError]) -> AsyncIterator[Chunk]:
+    """Pass `chunks` through; an SDK exception becomes `translate(exc)`.
+
+    The router error is raised outside the handler, so the SDK error (which may quote the
+    request or the key) never rides along as its `__context__`. Closing this stream closes
+    `chunks` at once, which releases the provider's connection.
+    """
+    failure = None
+    try:
+        async with aclosing(chunks) as inner:
+            async for chunk in inner:
+                yield chunk
+    except BackendError:
+        raise
+    except Exception as exc:
+        failure = translate(exc)
+    if failure is not None:
+        raise failure
 
 
 def error_from_status(status: int, headers, backend: str, key_env: str) -> BackendError:

@@ -19,7 +19,7 @@ from google.genai import errors, types
 from pydantic import SecretStr
 
 from router.backends._health import HealthCache
-from router.backends._http import error_from_status
+from router.backends._http import error_from_status, translated
 from router.backends.base import Backend
 from router.errors import BackendError, BackendTimeout, BackendUnavailable
 from router.types import ChatMessage, Chunk, GenerationParams, Health, StreamEnd, TextDelta, Usage
@@ -128,34 +128,30 @@ class GeminiBackend(Backend):
             top_p=params.top_p,
             seed=params.seed,
         )
-        usage, finish_reason, failure = Usage(), "stop", None
+        async for chunk in translated(self._stream(params.model, contents, config), self._translate):
+            yield chunk
+
+    async def _stream(self, model: str, contents, config) -> AsyncIterator[Chunk]:
+        """The SDK's stream as chunks; its exceptions are translated by the caller."""
+        usage, finish_reason = Usage(), "stop"
+        response = await self.client.aio.models.generate_content_stream(model=model, contents=contents, config=config)
         try:
-            response = await self.client.aio.models.generate_content_stream(
-                model=params.model, contents=contents, config=config
-            )
-            try:
-                async for chunk in response:
-                    text = "".join(
-                        part.text
-                        for candidate in chunk.candidates or ()
-                        for part in (candidate.content.parts if candidate.content and candidate.content.parts else ())
-                        if part.text and not part.thought
-                    )
-                    if text:
-                        yield TextDelta(text)
-                    for candidate in chunk.candidates or ():
-                        if candidate.finish_reason:
-                            finish_reason = _FINISH_REASONS.get(_enum_name(candidate.finish_reason), "stop")
-                    if chunk.usage_metadata is not None:
-                        usage = _usage(chunk.usage_metadata)
-            finally:
-                await response.aclose()
-        except BackendError:
-            raise
-        except Exception as exc:
-            failure = self._translate(exc)
-        if failure is not None:
-            raise failure  # outside the handler: the SDK error must not ride along as __context__
+            async for chunk in response:
+                text = "".join(
+                    part.text
+                    for candidate in chunk.candidates or ()
+                    for part in (candidate.content.parts if candidate.content and candidate.content.parts else ())
+                    if part.text and not part.thought
+                )
+                if text:
+                    yield TextDelta(text)
+                for candidate in chunk.candidates or ():
+                    if candidate.finish_reason:
+                        finish_reason = _FINISH_REASONS.get(_enum_name(candidate.finish_reason), "stop")
+                if chunk.usage_metadata is not None:
+                    usage = _usage(chunk.usage_metadata)
+        finally:
+            await response.aclose()
         yield StreamEnd(usage, finish_reason=finish_reason)
 
     async def aclose(self) -> None:

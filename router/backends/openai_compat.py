@@ -15,7 +15,7 @@ import openai
 from pydantic import SecretStr
 
 from router.backends._health import HealthCache
-from router.backends._http import error_from_status
+from router.backends._http import error_from_status, translated
 from router.backends.base import Backend
 from router.errors import BackendError, BackendTimeout, BackendUnavailable
 from router.types import ChatMessage, Chunk, GenerationParams, Health, Kind, StreamEnd, TextDelta, Usage
@@ -123,26 +123,24 @@ class OpenAICompatibleBackend(Backend):
             request["top_p"] = params.top_p
         if params.seed is not None:
             request["seed"] = params.seed
-        usage, finish_reason, failure = Usage(), "stop", None
+        async for chunk in translated(self._stream(request), self._translate):
+            yield chunk
+
+    async def _stream(self, request: dict) -> AsyncIterator[Chunk]:
+        """The SDK's stream as chunks; its exceptions are translated by the caller."""
+        usage, finish_reason = Usage(), "stop"
+        response = await self.client.chat.completions.create(**request)
         try:
-            response = await self.client.chat.completions.create(**request)
-            try:
-                async for chunk in response:
-                    for choice in chunk.choices:
-                        if choice.delta.content:
-                            yield TextDelta(choice.delta.content)
-                        if choice.finish_reason:
-                            finish_reason = choice.finish_reason
-                    if chunk.usage is not None:
-                        usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-            finally:
-                await response.close()
-        except BackendError:
-            raise
-        except Exception as exc:
-            failure = self._translate(exc)
-        if failure is not None:
-            raise failure  # outside the handler: the SDK error must not ride along as __context__
+            async for chunk in response:
+                for choice in chunk.choices:
+                    if choice.delta.content:
+                        yield TextDelta(choice.delta.content)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+        finally:
+            await response.close()
         yield StreamEnd(usage, finish_reason=finish_reason)
 
     async def aclose(self) -> None:
