@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _latency import describe, throughput  # noqa: E402
+from _streaming import describe, start_fake_provider, throughput  # noqa: E402
 import openai  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
@@ -38,18 +37,6 @@ MODEL = "fake-model"
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Say something.")]
 SPEC = ModelSpec(id="bench", label="Bench", provider="openai", model=MODEL, kind="cloud", context_length=8192,
                  input_price=0.4, output_price=1.6)
-
-
-def start_server(chunks: int) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/router/_fake_servers.py"), "--chunks", str(chunks)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url:
-        process.kill()
-        raise SystemExit("the fake server did not start")
-    return process, base_url
 
 
 async def direct(client: openai.AsyncOpenAI) -> tuple[float, float]:
@@ -78,7 +65,7 @@ async def layered(backends: dict, resilience: Resilience) -> tuple[float, float]
 
 
 async def main(requests: int, chunks: int, concurrency: int, rounds: int) -> None:
-    server, base_url = start_server(chunks)
+    server, base_url = start_fake_provider(chunks)
     try:
         client = openai.AsyncOpenAI(api_key="bench", base_url=base_url, max_retries=0)
         backend = GPTBackend(model=MODEL, api_key=SecretStr("bench"), base_url=base_url)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _latency import describe, throughput  # noqa: E402
+from _streaming import describe, start_fake_provider, throughput  # noqa: E402
 import httpx  # noqa: E402
 import openai  # noqa: E402
 
@@ -37,18 +37,6 @@ PINNED = "gpt-4.1-mini"  # the catalog's OpenAI entry, served here by the fake s
 KEY = "bench-gateway-key-0123456789"
 AUTO_EVERY = 4  # `auto` runs the complexity score (~0.1-0.3 s here): sampled less to keep the run short
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say something."}]
-
-
-def start_fake_provider(chunks: int) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/router/_fake_servers.py"), "--chunks", str(chunks)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url:
-        process.kill()
-        raise SystemExit("the fake provider did not start")
-    return process, base_url
 
 
 def free_port() -> int:

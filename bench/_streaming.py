@@ -1,10 +1,26 @@
-"""Latency figures shared by the streaming benchmarks: percentiles, a summary line, throughput."""
+"""Shared by the streaming benchmarks: the fake OpenAI-compatible provider, latency figures, throughput."""
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+_FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "router" / "_fake_servers.py"
+
+
+def start_fake_provider(chunks: int) -> tuple[subprocess.Popen, str]:
+    """The tests' OpenAI wire-protocol fake in its own process; returns it and its base URL."""
+    process = subprocess.Popen([sys.executable, str(_FAKE_SERVER), "--chunks", str(chunks)],
+                               stdout=subprocess.PIPE, text=True)
+    base_url = process.stdout.readline().strip()
+    if not base_url:
+        process.kill()
+        raise SystemExit("the fake provider did not start")
+    return process, base_url
 
 
 def percentile(values: list[float], q: int) -> float:
