@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import TEST_USERS
+from _app_server import TEST_USERS, AppServer
 
 pytestmark = pytest.mark.e2e
 
@@ -104,9 +104,21 @@ def test_unavailable_profile_explains_why_and_answers_locally(app_server, page):
     assert page.locator('[data-step-type="assistant_message"]').first.inner_text().strip()
 
 
-def test_stop_keeps_the_partial_answer(app_server, page):
+@pytest.fixture(scope="module")
+def long_answer_server(tmp_path_factory):
+    """The app allowing 4,096-token answers, so an answer is still streaming when stop is pressed.
+
+    With the default 512 tokens the embedded model can finish before a busy CI machine delivers
+    the click, and stop then (rightly) has nothing left to stop.
+    """
+    users = ",".join(f"{user}:{password}" for user, password in TEST_USERS.items())
+    with AppServer(tmp_path_factory.mktemp("long"), env={"CHAT_USERS": users, "MAX_OUTPUT_TOKENS": "4096"}) as server:
+        yield server
+
+
+def test_stop_keeps_the_partial_answer(long_answer_server, page):
     sockets = SocketLog(page)
-    sign_in(page, app_server.url)
+    sign_in(page, long_answer_server.url)
     pick_profile(page, LOCAL_PROFILE)
     send(page, "Write a very long story about a dragon who learns to cook, with many chapters.")
     stop = page.locator("#stop-button")
@@ -114,13 +126,18 @@ def test_stop_keeps_the_partial_answer(app_server, page):
     deadline = time.monotonic() + 60
     while sockets.count("stream_token") < 5 and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    stop.click()
+    assert sockets.answered() == 0, "the answer ended before stop could be pressed"
+    stop.dispatch_event("click")  # no actionability wait: the button re-renders while tokens stream
     sockets.wait_for_answers(1, page)
     page.wait_for_timeout(500)
     answers = page.locator('[data-step-type="assistant_message"]').all_inner_texts()
     stopped = [text for text in answers if "(stopped)" in text]
     assert stopped, answers
     assert len(stopped[0].replace("(stopped)", "").strip()) > 0
+    # Generation really ended: far fewer tokens than the answer was allowed.
+    streamed = sockets.count("stream_token")
+    page.wait_for_timeout(2000)
+    assert sockets.count("stream_token") == streamed < 4096
 
 
 def test_wrong_password_is_refused(app_server, page):
