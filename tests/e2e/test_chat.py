@@ -32,10 +32,14 @@ class SocketLog:
         """How many `on_message` runs have finished (each ends with an update of its run step)."""
         return sum('["update_message",{"name":"on_message"' in frame for frame in self.frames)
 
-    def wait_for_chat_start(self, page, timeout: float = 60) -> None:
-        """Until the app has set up the session (its start sends the composer's commands)."""
+    def chat_starts(self) -> int:
+        """How many chat sessions the app has set up (each start sends the composer's commands)."""
+        return self.count("set_commands")
+
+    def wait_for_chat_start(self, page, count: int = 1, timeout: float = 60) -> None:
+        """Until the app has set up `count` chat sessions in this page."""
         deadline = time.monotonic() + timeout
-        while not self.count("set_commands"):
+        while self.chat_starts() < count:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the chat did not start within {timeout} s")
             page.wait_for_timeout(200)
@@ -56,10 +60,13 @@ def sign_in(page, url: str, user: str = "alice") -> None:
     page.wait_for_selector("#chat-input")
 
 
-def pick_profile(page, name: str) -> None:
+def pick_profile(page, sockets: SocketLog, name: str) -> None:
+    """Switch profile and wait for the new chat it starts: an upload sent meanwhile is aborted."""
+    sockets.wait_for_chat_start(page)
+    started = sockets.chat_starts()
     page.click("#chat-profiles")
     page.get_by_role("option", name=name).first.click()
-    page.wait_for_timeout(500)
+    sockets.wait_for_chat_start(page, count=started + 1)
 
 
 def send(page, text: str) -> None:
@@ -70,7 +77,7 @@ def send(page, text: str) -> None:
 def test_two_streamed_turns_with_the_local_model(app_server, page):
     sockets = SocketLog(page)
     sign_in(page, app_server.url)
-    pick_profile(page, LOCAL_PROFILE)
+    pick_profile(page, sockets, LOCAL_PROFILE)
 
     send(page, "My name is Zorblax. Say hello to me.")
     sockets.wait_for_answers(1, page)
@@ -96,7 +103,7 @@ def test_two_streamed_turns_with_the_local_model(app_server, page):
 def test_unavailable_profile_explains_why_and_answers_locally(app_server, page):
     sockets = SocketLog(page)
     sign_in(page, app_server.url, user="bob")
-    pick_profile(page, "Gemini 2.5 Flash (unavailable)")
+    pick_profile(page, sockets, "Gemini 2.5 Flash (unavailable)")
     send(page, "Hello?")
     sockets.wait_for_answers(1, page)
     page.get_by_text("Used Route").first.click()
@@ -119,7 +126,7 @@ def long_answer_server(tmp_path_factory):
 def test_stop_keeps_the_partial_answer(long_answer_server, page):
     sockets = SocketLog(page)
     sign_in(page, long_answer_server.url)
-    pick_profile(page, LOCAL_PROFILE)
+    pick_profile(page, sockets, LOCAL_PROFILE)
     send(page, "Write a very long story about a dragon who learns to cook, with many chapters.")
     stop = page.locator("#stop-button")
     expect(stop).to_be_visible(timeout=60_000)

@@ -51,7 +51,7 @@ def chat(server, page):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     sockets.wait_for_chat_start(page)
-    pick_profile(page, CLOUD_PROFILE)
+    pick_profile(page, sockets, CLOUD_PROFILE)
     return page, sockets
 
 
