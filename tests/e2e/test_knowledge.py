@@ -41,7 +41,7 @@ def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_pat
     make_pdf(pdf)
     sockets = SocketLog(page)
     sign_in(page, app_server.url)
-    pick_profile(page, LOCAL_PROFILE)
+    pick_profile(page, sockets, LOCAL_PROFILE)
 
     upload_and_send(page, pdf, "What is the secret code of the blue harbour lighthouse?")
     sockets.wait_for_answers(1, page, timeout=240)
@@ -55,6 +55,17 @@ def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_pat
     upload_and_send(page, pdf, "Here it is again.")
     expect(page.get_by_text(re.compile(r"harbour-guide\.pdf is already in this project's knowledge"))).to_be_visible(
         timeout=60_000)
+
+    # Resumed from history (a fresh load of the chat's page), the answer still cites its page.
+    assert "/thread/" in page.url
+    page.reload()
+    answer = page.locator('[data-step-type="assistant_message"]').filter(has_text="Sources: [1]")
+    citation = answer.locator("a.element-link", has_text="[1] harbour-guide.pdf, p. 3")
+    expect(citation).to_be_visible(timeout=60_000)  # a link only while the stored PDF element came back too
+    citation.click()  # opens the stored PDF, rendered at the cited page, in the side view
+    expect(page.locator("#side-view-title")).to_contain_text("[1] harbour-guide.pdf, p. 3")
+    expect(page.locator('#side-view-content .react-pdf__Page[data-page-number="3"] canvas')).to_be_visible(
+        timeout=30_000)
 
 
 def test_a_broken_pdf_gets_a_clear_message(app_server, page, tmp_path):
