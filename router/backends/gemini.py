@@ -18,11 +18,10 @@ from google import genai
 from google.genai import errors, types
 from pydantic import SecretStr
 
-from router.backends._health import HealthCache
 from router.backends._http import error_from_status, translated
-from router.backends.base import Backend
+from router.backends._remote import RemoteBackend
 from router.errors import BackendError, BackendTimeout, BackendUnavailable
-from router.types import ChatMessage, Chunk, GenerationParams, Health, StreamEnd, TextDelta, Usage
+from router.types import ChatMessage, Chunk, GenerationParams, StreamEnd, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def to_gemini_contents(messages: Sequence[ChatMessage]) -> tuple[str | None, lis
     return system, contents
 
 
-class GeminiBackend(Backend):
+class GeminiBackend(RemoteBackend):
     """A cloud backend: unavailable (with the reason) until a Gemini API key is set."""
 
     kind = "cloud"
@@ -60,13 +59,13 @@ class GeminiBackend(Backend):
         name: str = "gemini",
     ) -> None:
         """`base_url` redirects the SDK (a proxy, or the test suite's local server)."""
+        super().__init__()
         self.name = name
         self.model = model
         self.base_url = base_url or None
         self._api_key = api_key
         self._total_timeout_s = total_timeout_s
         self._client = None
-        self._health = HealthCache(self._probe)
 
     @property
     def client(self):
@@ -81,45 +80,23 @@ class GeminiBackend(Backend):
             )
         return self._client
 
+    # --- contract ------------------------------------------------------------------
+
     def _missing_key(self) -> bool:
         return not self._api_key.get_secret_value()
 
-    # --- contract ------------------------------------------------------------------
+    def _missing_key_reason(self) -> str:
+        return f"{_KEY_ENV} (or GOOGLE_API_KEY) is not set"
 
-    async def health(self) -> Health:
-        if self._missing_key():
-            return Health(False, reason=f"{_KEY_ENV} (or GOOGLE_API_KEY) is not set")
-        return await self._health.get()
+    def _model_missing_reason(self) -> str:
+        return f"the key has no access to the model '{self.model}'"
 
-    async def _probe(self) -> Health:
-        try:
-            names = await self._list_models()
-        except BackendError as exc:
-            return Health(False, reason=exc.message)
-        if self.model and names and self.model not in names:
-            return Health(False, reason=f"the key has no access to the model '{self.model}'", models=tuple(names))
-        return Health(True, models=tuple(names))
-
-    async def models(self) -> list[str]:
-        if self._missing_key():
-            return []
-        try:
-            return await self._list_models()
-        except BackendError:
-            return []
-
-    async def _list_models(self) -> list[str]:
-        try:
-            pager = await self.client.aio.models.list(config={"page_size": 100})
-            return sorted(model.name.removeprefix("models/") for model in pager.page if model.name)
-        except Exception as exc:
-            failure = self._translate(exc)
-        # Raised outside the handler so the SDK error (which may quote the request) is not its context.
-        raise failure
+    async def _fetch_model_names(self) -> list[str]:
+        pager = await self.client.aio.models.list(config={"page_size": 100})
+        return sorted(model.name.removeprefix("models/") for model in pager.page if model.name)
 
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
-        if self._missing_key():
-            raise BackendUnavailable(f"{_KEY_ENV} (or GOOGLE_API_KEY) is not set", backend=self.name)
+        self._require_key()
         system, contents = to_gemini_contents(messages)
         config = types.GenerateContentConfig(
             system_instruction=system,

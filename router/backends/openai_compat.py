@@ -14,16 +14,15 @@ from collections.abc import AsyncIterator, Sequence
 import openai
 from pydantic import SecretStr
 
-from router.backends._health import HealthCache
 from router.backends._http import error_from_status, translated
-from router.backends.base import Backend
+from router.backends._remote import RemoteBackend
 from router.errors import BackendError, BackendTimeout, BackendUnavailable
-from router.types import ChatMessage, Chunk, GenerationParams, Health, Kind, StreamEnd, TextDelta, Usage
+from router.types import ChatMessage, Chunk, GenerationParams, Kind, StreamEnd, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
 
-class OpenAICompatibleBackend(Backend):
+class OpenAICompatibleBackend(RemoteBackend):
     """Chat completions over HTTP with streaming and a final usage chunk."""
 
     def __init__(
@@ -40,6 +39,7 @@ class OpenAICompatibleBackend(Backend):
         read_timeout_s: float = 30.0,
     ) -> None:
         """`read_timeout_s` bounds the silence between two chunks; whole-answer limits are the executor's."""
+        super().__init__()
         self.name = name
         self.kind = kind
         self.model = model
@@ -49,10 +49,6 @@ class OpenAICompatibleBackend(Backend):
         self._key_required = key_required
         self._timeout = (connect_timeout_s, read_timeout_s)
         self._client = None
-        self._health = HealthCache(self._probe)
-
-    def _missing_key(self) -> bool:
-        return self._key_required and not self._api_key.get_secret_value()
 
     @property
     def client(self):
@@ -70,47 +66,18 @@ class OpenAICompatibleBackend(Backend):
 
     # --- contract ------------------------------------------------------------------
 
-    async def health(self) -> Health:
-        if self._missing_key():
-            return Health(False, reason=f"{self._key_env} is not set")
-        return await self._health.get()
+    def _missing_key(self) -> bool:
+        return self._key_required and not self._api_key.get_secret_value()
 
-    async def _probe(self) -> Health:
-        """List the server's models: cheap, free, and proves the address and the key."""
-        try:
-            names = await self._list_models()
-        except BackendError as exc:
-            return Health(False, reason=exc.message)
-        if self.model and names and not self._offers(names):
-            return Health(False, reason=self._model_missing_reason(), models=tuple(names))
-        return Health(True, models=tuple(names))
+    def _missing_key_reason(self) -> str:
+        return f"{self._key_env} is not set"
 
-    def _offers(self, names: list[str]) -> bool:
-        return self.model in names
-
-    def _model_missing_reason(self) -> str:
-        return f"the server does not offer the model '{self.model}'"
-
-    async def models(self) -> list[str]:
-        if self._missing_key():
-            return []
-        try:
-            return await self._list_models()
-        except BackendError:
-            return []
-
-    async def _list_models(self) -> list[str]:
-        try:
-            page = await self.client.models.list()
-            return sorted(model.id for model in page.data)
-        except Exception as exc:
-            failure = self._translate(exc)
-        # Raised outside the handler so the SDK error (which may quote the request) is not its context.
-        raise failure
+    async def _fetch_model_names(self) -> list[str]:
+        page = await self.client.models.list()
+        return sorted(model.id for model in page.data)
 
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
-        if self._missing_key():
-            raise BackendUnavailable(f"{self._key_env} is not set", backend=self.name)
+        self._require_key()
         request = {
             "model": params.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
