@@ -21,6 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 
 
+def chat_users(users: dict[str, str]) -> str:
+    """`CHAT_USERS` for a name -> password mapping."""
+    return ",".join(f"{user}:{password}" for user, password in users.items())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,15 +10,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _app_server import TEST_USERS, AppServer  # noqa: E402
+from _app_server import TEST_USERS, AppServer, chat_users  # noqa: E402
 from _browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """The app with two password users (alice is the admin), shared by the session's tests."""
-    users = ",".join(f"{user}:{password}" for user, password in TEST_USERS.items())
-    with AppServer(tmp_path_factory.mktemp("app"), env={"CHAT_USERS": users}) as server:
+    with AppServer(tmp_path_factory.mktemp("app"), env={"CHAT_USERS": chat_users(TEST_USERS)}) as server:
         yield server
 
 

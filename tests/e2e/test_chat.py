@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import TEST_USERS, AppServer
+from _app_server import TEST_USERS, AppServer, chat_users
 
 pytestmark = pytest.mark.e2e
 
@@ -118,8 +118,8 @@ def long_answer_server(tmp_path_factory):
     With the default 512 tokens the embedded model can finish before a busy CI machine delivers
     the click, and stop then (rightly) has nothing left to stop.
     """
-    users = ",".join(f"{user}:{password}" for user, password in TEST_USERS.items())
-    with AppServer(tmp_path_factory.mktemp("long"), env={"CHAT_USERS": users, "MAX_OUTPUT_TOKENS": "4096"}) as server:
+    env = {"CHAT_USERS": chat_users(TEST_USERS), "MAX_OUTPUT_TOKENS": "4096"}
+    with AppServer(tmp_path_factory.mktemp("long"), env=env) as server:
         yield server
 
 

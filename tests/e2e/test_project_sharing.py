@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import AppServer
+from _app_server import AppServer, chat_users
 from test_chat import SocketLog, send
 from test_knowledge import make_pdf, upload_and_send
 
@@ -21,7 +21,7 @@ CITED = "sources: [1] harbour-guide.pdf, p. 3"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    users = ",".join(f"{user}:{PASSWORD}" for user in USERS)
+    users = chat_users(dict.fromkeys(USERS, PASSWORD))
     with AppServer(tmp_path_factory.mktemp("projects"), env={"CHAT_USERS": users}) as app:
         yield app
 

@@ -16,15 +16,11 @@ import jwt
 import pytest
 import socketio
 
-from _app_server import AppServer
+from _app_server import AppServer, chat_users
 
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3", "dave": "dave-pw-4"}
 # alice (the first user) is the local admin; dave has an account but the policy leaves him out.
 POLICY = {"ALLOWED_USERS": "bob,carol", "MAX_FAILED_LOGINS": "3", "LOGIN_LOCKOUT_S": "300"}
-
-
-def chat_users(users: dict[str, str]) -> str:
-    return ",".join(f"{user}:{password}" for user, password in users.items())
 
 
 @pytest.fixture(scope="module")
