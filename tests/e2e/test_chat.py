@@ -16,10 +16,16 @@ LOCAL_PROFILE = "SmolLM2 135M (Foundry Local)"
 
 
 class SocketLog:
-    """Every socket.io frame the page receives, to see streaming and the end of each task."""
+    """Every socket.io frame the page receives, to see streaming and the end of each task.
+
+    Create it before the page loads the app: it makes the socket.io client use the websocket
+    from the start. Otherwise the client begins on HTTP long-polling, this log misses every
+    packet sent before the upgrade, and a busy machine can delay that upgrade by seconds.
+    """
 
     def __init__(self, page) -> None:
         self.frames: list[str] = []
+        page.add_init_script("window.transports = ['websocket'];")  # Chainlit's client reads this option
         page.on("websocket", lambda ws: ws.on("framereceived", self._record))
 
     def _record(self, frame) -> None:
