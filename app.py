@@ -35,8 +35,6 @@ from persistence import (
     database_url, delete_project, get_project, install_feedback_guard, install_file_route, is_member, list_members,
     list_projects, record_usage, remove_member, rename_project, upgrade_database,
 )
-from persistence.access import AccessPolicy, LoginLimiter
-from persistence.accounts import load_accounts
 from router import (
     AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, Router, TextDelta,
 )
@@ -44,7 +42,7 @@ from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messa
 from router.explain import describe_findings, describe_route
 from scripts.webgpu_demo import mount_webgpu_demo
 from settings import get_settings
-from signin import SignIn, install_sign_in_guard, is_admin, require_auth_secret
+from signin import AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from gateway import GatewayUsers
-from persistence.access import AccessPolicy
-from persistence.accounts import AccountStore
+from signin import AccessPolicy, AccountStore
 
 
 def test_roles_follow_the_access_policy_and_the_accounts():
