@@ -25,11 +25,11 @@ from chainlit.input_widget import Select, Switch
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
-from gateway import (
-    LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, mount_gateway, observe_answer,
-    observe_route,
-)
+from gateway import mount_gateway
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
+from operations import (
+    LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, observe_answer, observe_route,
+)
 from persistence import (
     HybridDataLayer, PersistenceError, Project, UsageRecord, add_member, conversation_turns, create_project,
     database_url, delete_project, get_project, install_feedback_guard, install_file_route, is_member, list_members,

@@ -23,9 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from gateway.errors import GatewayError
-from gateway.metrics import count_error, observe_answer, observe_route
-from gateway.request_logs import bind_request_id
 from gateway.service import ROUTE_NAME, Caller, Gateway
+from operations import bind_request_id, count_error, observe_answer, observe_route
 from router import (
     AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, TextDelta,
 )

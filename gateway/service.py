@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.api_keys import KeyRing, parse_static_keys
 from gateway.errors import GatewayError, invalid_key
-from gateway.limits import LimitExceeded, Limits
 from gateway.users import GatewayUsers
+from operations import LimitExceeded, Limits
 from persistence import PersistenceError, UsageRecord, create_engine, database_url, record_usage, upgrade_database
 from router import CallRecord, Router
 from settings import Settings

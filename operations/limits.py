@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.metrics import count_limit_refusal
+from operations.metrics import count_limit_refusal
 from persistence import usage_summary
 from settings import Settings
 
