@@ -40,9 +40,9 @@ from router import (
 )
 from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
 from router.explain import describe_findings, describe_route
-from scripts.webgpu_demo import mount_webgpu_demo
 from settings import get_settings
 from signin import AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret
+from webgpu_demo_server import mount_webgpu_demo
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()
