@@ -42,3 +42,28 @@ async def test_a_message_during_start_up_waits_for_the_model():
     backend.release.set()
     assert (await decision).model.id == "m"
     await start
+
+
+class RemoteBackend(Backend):
+    """Implements only what the contract requires: nothing to load at start-up."""
+
+    name = "remote"
+    kind = "cloud"
+
+    async def health(self) -> Health:
+        return Health(True)
+
+    async def models(self) -> list[str]:
+        return ["r"]
+
+    async def stream(self, messages, params):  # pragma: no cover - not called here
+        raise NotImplementedError
+        yield
+
+
+async def test_start_is_part_of_the_backend_contract_and_starts_every_backend():
+    slow, remote = SlowStartingBackend(), RemoteBackend()
+    await remote.start()  # the contract's default: nothing to load
+    slow.release.set()
+    await Router(ModelCatalog([]), {"slow": slow, "remote": remote}).start()
+    assert slow.loaded
