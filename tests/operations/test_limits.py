@@ -40,16 +40,12 @@ def test_admins_and_a_zero_limit_are_not_rate_limited():
         unlimited.take_rate("alice")
 
 
-def test_size_limits_say_how_big_and_what_the_limit_is():
-    limits = Limits(max_message_chars=10, max_upload_mb=1)
+def test_the_size_limit_says_how_big_and_what_the_limit_is():
+    limits = Limits(max_message_chars=10)
     limits.check_message("x" * 10)
     with pytest.raises(LimitExceeded) as caught:
         limits.check_message("x" * 11)
     assert caught.value.status == 413 and "11 characters; the limit is 10" in caught.value.message
-    limits.check_upload(1024 * 1024)
-    with pytest.raises(LimitExceeded) as caught:
-        limits.check_upload(3 * 1024 * 1024)
-    assert caught.value.limit == "upload_size" and "3.0 MB; the limit is 1 MB" in caught.value.message
 
 
 async def test_the_daily_budgets_count_todays_usage_and_spare_admins(tmp_path):
