@@ -36,10 +36,9 @@ from persistence import (
     list_projects, record_usage, remove_member, rename_project, upgrade_database,
 )
 from router import (
-    AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, Router, TextDelta,
+    AUTO_PROFILE, ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, ChatMessage, Completed, Notice, RouteDecision,
+    RouteRequest, Router, TextDelta, build_messages, describe_findings, describe_route,
 )
-from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
-from router.explain import describe_findings, describe_route
 from settings import get_settings
 from signin import AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret
 from webgpu_demo_server import mount_webgpu_demo

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, Router
 
-from router.embedded_model import ModelPreparationError, find_gguf
+from router import ModelPreparationError, find_gguf
 from settings import PROJECT_ROOT, Settings
 
 #: The page's own files (index.html, demo.js, style.css) and its npm packages.
