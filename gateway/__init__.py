@@ -8,14 +8,7 @@ DELETE /gateway/keys/{id} for signed-in users, `python -m gateway keys ...` for 
 package's, shared with the chat (the app admits messages through `Gateway.limits`).
 """
 
-from gateway.api_keys import KeyOwner, KeyRing, hash_key, issue_key, list_keys, parse_static_keys, revoke_key
-from gateway.errors import GatewayError
 from gateway.mount import mount_gateway
-from gateway.ops import vector_store_check
-from gateway.service import Caller, Gateway
-from gateway.users import GatewayUsers
+from gateway.service import Gateway
 
-__all__ = [
-    "Caller", "Gateway", "GatewayError", "GatewayUsers", "KeyOwner", "KeyRing", "hash_key", "issue_key", "list_keys",
-    "mount_gateway", "parse_static_keys", "revoke_key", "vector_store_check",
-]
+__all__ = ["Gateway", "mount_gateway"]

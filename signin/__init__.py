@@ -11,11 +11,11 @@ accounts about API-key users.
 
 from .access import ADMIN_ROLE, AccessPolicy, LoginLimiter
 from .accounts import AccountStore, load_accounts
-from .guard import PAGE_PATH, install_sign_in_guard
-from .identity import PASSWORD_PROVIDER, SignIn, is_admin, verified_email
-from .secret import MIN_SECRET_CHARS, require_auth_secret
+from .guard import install_sign_in_guard
+from .identity import SignIn, is_admin
+from .secret import require_auth_secret
 
 __all__ = [
-    "ADMIN_ROLE", "AccessPolicy", "AccountStore", "LoginLimiter", "MIN_SECRET_CHARS", "PAGE_PATH", "PASSWORD_PROVIDER",
-    "SignIn", "install_sign_in_guard", "is_admin", "load_accounts", "require_auth_secret", "verified_email",
+    "ADMIN_ROLE", "AccessPolicy", "AccountStore", "LoginLimiter", "SignIn", "install_sign_in_guard", "is_admin",
+    "load_accounts", "require_auth_secret",
 ]

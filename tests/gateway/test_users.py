@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway import GatewayUsers
+from gateway.users import GatewayUsers
 from signin import AccessPolicy, AccountStore
 
 
