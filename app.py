@@ -177,17 +177,16 @@ async def chat_profiles(user: cl.User | None) -> list[cl.ChatProfile]:
         )
     ]
     for spec in router.catalog:
-        state = health.get(spec.provider)
+        state = health[spec.provider]  # the router answers for every provider its catalog names
         where = "runs on this machine" if spec.is_local else "cloud model: your messages leave this machine"
-        if state and state.available:
+        if state.available:
             profiles.append(cl.ChatProfile(name=spec.label, markdown_description=f"{spec.label}, {where}."))
         else:
-            reason = state.reason if state else "not configured"
             profiles.append(
                 cl.ChatProfile(
                     name=spec.label,
                     display_name=f"{spec.label} (unavailable)",
-                    markdown_description=f"**Unavailable:** {reason}. See the README to enable it.",
+                    markdown_description=f"**Unavailable:** {state.reason}. See the README to enable it.",
                 )
             )
     return profiles

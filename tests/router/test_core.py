@@ -67,3 +67,11 @@ async def test_start_is_part_of_the_backend_contract_and_starts_every_backend():
     slow.release.set()
     await Router(ModelCatalog([]), {"slow": slow, "remote": remote}).start()
     assert slow.loaded
+
+
+async def test_health_answers_for_every_provider_the_catalog_names_even_without_a_backend():
+    catalog = ModelCatalog([
+        ModelSpec("m", "M", "slow", "m", "local", 2048), ModelSpec("g", "G", "gone", "g", "cloud", 2048),
+    ])
+    health = await Router(catalog, {"slow": RemoteBackend()}).health()
+    assert health == {"slow": Health(True), "gone": Health(False, reason="this provider is not enabled")}
