@@ -40,7 +40,9 @@ from router import (
     RouteRequest, Router, TextDelta, build_messages, describe_findings, describe_route,
 )
 from settings import get_settings
-from signin import AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret
+from signin import (
+    AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret,
+)
 from webgpu_demo_server import mount_webgpu_demo
 
 log = logging.getLogger("hybrid_chat")

@@ -1,1 +1,1 @@
-"""Set-up scripts run by `make` (dev secret, the /webgpu page's npm packages and ONNX model); nothing the app imports."""
+"""Set-up scripts `make` runs (the dev secret, the /webgpu page's npm packages and ONNX model); the app imports none."""

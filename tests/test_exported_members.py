@@ -24,7 +24,8 @@ _NOT_APP_CODE = ("tests/", "bench/", "notebooks/")
 
 def public_members(package: ModuleType) -> set[str]:
     """The public names `package/__init__.py` binds, submodules aside."""
-    return {name for name, value in vars(package).items() if not name.startswith("_") and not isinstance(value, ModuleType)}
+    return {name for name, value in vars(package).items()
+            if not name.startswith("_") and not isinstance(value, ModuleType)}
 
 
 def foreign_members(package: ModuleType) -> list[str]:
