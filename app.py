@@ -25,26 +25,25 @@ from chainlit.input_widget import Select, Switch
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
-from gateway import (
-    LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, mount_gateway, observe_answer,
-    observe_route,
-)
+from gateway import mount_gateway
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
+from operations import (
+    LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, observe_answer, observe_route,
+)
 from persistence import (
     HybridDataLayer, PersistenceError, Project, UsageRecord, add_member, conversation_turns, create_project,
     database_url, delete_project, get_project, install_feedback_guard, install_file_route, is_member, list_members,
     list_projects, record_usage, remove_member, rename_project, upgrade_database,
 )
-from persistence.access import AccessPolicy, LoginLimiter
-from persistence.accounts import load_accounts
 from router import (
-    AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, Router, TextDelta,
+    AUTO_PROFILE, ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, ChatMessage, Completed, Notice, RouteDecision,
+    RouteRequest, Router, TextDelta, build_messages, describe_findings, describe_route,
 )
-from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
-from router.explain import describe_findings, describe_route
-from scripts.webgpu_demo import mount_webgpu_demo
 from settings import get_settings
-from signin import SignIn, install_sign_in_guard, is_admin, require_auth_secret
+from signin import (
+    AccessPolicy, LoginLimiter, SignIn, install_sign_in_guard, is_admin, load_accounts, require_auth_secret,
+)
+from webgpu_demo_server import mount_webgpu_demo
 
 log = logging.getLogger("hybrid_chat")
 settings = get_settings()
@@ -180,17 +179,16 @@ async def chat_profiles(user: cl.User | None) -> list[cl.ChatProfile]:
         )
     ]
     for spec in router.catalog:
-        state = health.get(spec.provider)
+        state = health[spec.provider]  # the router answers for every provider its catalog names
         where = "runs on this machine" if spec.is_local else "cloud model: your messages leave this machine"
-        if state and state.available:
+        if state.available:
             profiles.append(cl.ChatProfile(name=spec.label, markdown_description=f"{spec.label}, {where}."))
         else:
-            reason = state.reason if state else "not configured"
             profiles.append(
                 cl.ChatProfile(
                     name=spec.label,
                     display_name=f"{spec.label} (unavailable)",
-                    markdown_description=f"**Unavailable:** {reason}. See the README to enable it.",
+                    markdown_description=f"**Unavailable:** {state.reason}. See the README to enable it.",
                 )
             )
     return profiles

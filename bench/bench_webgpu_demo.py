@@ -23,8 +23,8 @@ import uvicorn  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
 from scripts.prepare_webgpu_demo import prepare  # noqa: E402
-from scripts.webgpu_demo import mount_webgpu_demo  # noqa: E402
 from settings import get_settings  # noqa: E402
+from webgpu_demo_server import mount_webgpu_demo  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",

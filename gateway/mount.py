@@ -9,9 +9,9 @@ from gateway.key_routes import key_routes
 from gateway.openai_api import openai_routes
 from gateway.ops import Check, ops_routes
 from gateway.service import ROUTE_NAME, Gateway
-from persistence.accounts import AccountStore
 from router import Router
 from settings import Settings
+from signin import AccountStore
 
 
 def mount_gateway(

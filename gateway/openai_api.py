@@ -23,9 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from gateway.errors import GatewayError
-from gateway.metrics import count_error, observe_answer, observe_route
-from gateway.request_logs import bind_request_id
 from gateway.service import ROUTE_NAME, Caller, Gateway
+from operations import bind_request_id, count_error, observe_answer, observe_route
 from router import (
     AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, TextDelta,
 )
@@ -138,11 +137,11 @@ def openai_routes(gateway: Gateway) -> APIRouter:
         models = [{"id": AUTO_PROFILE, "object": "model", "created": 0, "owned_by": "hybrid-chat",
                    "x_hybrid": {"label": "Auto: the router picks a model per message", "available": True}}]
         for spec in router.catalog:
-            state = health.get(spec.provider)
+            state = health[spec.provider]  # the router answers for every provider its catalog names
             models.append({
                 "id": spec.id, "object": "model", "created": 0, "owned_by": spec.provider,
-                "x_hybrid": {"label": spec.label, "kind": spec.kind, "available": bool(state and state.available),
-                             "reason": state.reason if state else "not configured"},
+                "x_hybrid": {"label": spec.label, "kind": spec.kind, "available": state.available,
+                             "reason": state.reason},
             })
         return JSONResponse({"object": "list", "data": models})
 

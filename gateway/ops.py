@@ -17,8 +17,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.metrics import exposition, observe_health
 from gateway.service import ROUTE_NAME, Gateway
+from operations import exposition, observe_health
 from settings import Settings
 
 CHECK_TIMEOUT_S = 3.0

@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.api_keys import KeyRing, parse_static_keys
 from gateway.errors import GatewayError, invalid_key
-from gateway.limits import LimitExceeded, Limits
 from gateway.users import GatewayUsers
+from operations import LimitExceeded, Limits
 from persistence import PersistenceError, UsageRecord, create_engine, database_url, record_usage, upgrade_database
-from persistence.access import ADMIN_ROLE, AccessPolicy
-from persistence.accounts import AccountStore
 from router import CallRecord, Router
 from settings import Settings
+from signin import ADMIN_ROLE, AccessPolicy, AccountStore
 
 log = logging.getLogger("hybrid_chat.gateway")
 #: The name of every route the gateway adds, so mounting again can replace them all.

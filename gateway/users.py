@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from persistence.access import ADMIN_ROLE, AccessPolicy
-from persistence.accounts import AccountStore
+from signin import ADMIN_ROLE, AccessPolicy, AccountStore
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The app uses `KnowledgeBase` (async); `python -m knowledge` is the command line.
 """
 
-from knowledge._base import DocumentInfo, KnowledgeBase, Progress
+from knowledge._knowledge_base import DocumentInfo, KnowledgeBase, Progress
 from knowledge._embedding import Embedder
 from knowledge._errors import (
     EmptyPdf,

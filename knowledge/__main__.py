@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from knowledge._base import KnowledgeBase
+from knowledge._knowledge_base import KnowledgeBase
 from knowledge._errors import KnowledgeError, PdfRejected, StoreLocked
 from knowledge._ingest import IngestProgress
 from knowledge._pdf import check_size

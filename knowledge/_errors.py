@@ -30,10 +30,9 @@ class MalformedPdf(PdfRejected):
 
 
 class EncryptedPdf(PdfRejected):
-    """`needs_password`: the file opens with a password the user may know; ask for it."""
+    """The file opens with a password the user may know: ask for it (`wrong_password`: ask again)."""
 
     def __init__(self, *, wrong_password: bool = False) -> None:
-        self.needs_password = True
         self.wrong_password = wrong_password
         if wrong_password:
             message = "The password for this encrypted PDF is wrong. Try again with the right password."

@@ -1,4 +1,9 @@
-"""Persistence: Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL, plus our own tables.
+"""Persistence: Hybrid Chat's storage, and nothing but storage.
+
+Owns Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL (threads, steps,
+elements, feedback, owner-only files), the Alembic migrations, and our own tables: projects
+and their members, usage per answer, API keys. Who may do what is decided elsewhere
+(`signin`, the app); these functions only store and read.
 
 Start-up: `await upgrade_database(database_url())`, then register
 `HybridDataLayer.from_settings()` with `@cl.data_layer`, then `install_file_route(app, layer)` and
@@ -6,12 +11,12 @@ Start-up: `await upgrade_database(database_url())`, then register
 """
 
 from .api_keys import ApiKey, find_active_api_key, list_api_keys, revoke_api_key, store_api_key
-from .data_layer import HybridDataLayer, decode_json, utc_timestamp
-from .engine import create_engine, database_url, normalise_url
+from .data_layer import HybridDataLayer, utc_timestamp
+from .engine import create_engine, database_url
 from .errors import PersistenceError
 from .feedback_guard import install_feedback_guard
-from .files import ReadPolicy, install_file_route, make_file_router, thread_author_policy
-from .migrate import current_revision, head_revision, upgrade_database
+from .files import install_file_route
+from .migrate import upgrade_database
 from .projects import (
     Member,
     Project,
@@ -31,11 +36,9 @@ from .storage import LocalStorageClient
 from .usage import UsageRecord, UsageSummary, record_usage, usage_summary
 
 __all__ = [
-    "ApiKey", "find_active_api_key", "list_api_keys", "revoke_api_key", "store_api_key",
-    "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError", "Project", "ReadPolicy", "Turn",
-    "UsageRecord", "UsageSummary", "add_member", "conversation_turns", "create_engine", "create_project",
-    "current_revision", "database_url", "decode_json", "delete_project", "get_project", "head_revision", "install_feedback_guard", "install_file_route",
-    "is_member", "list_members", "list_projects", "make_file_router", "normalise_url", "record_usage",
-    "remove_member", "rename_project", "set_project_private", "thread_author_policy", "upgrade_database",
-    "usage_summary", "utc_timestamp",
+    "ApiKey", "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError", "Project", "Turn", "UsageRecord",
+    "UsageSummary", "add_member", "conversation_turns", "create_engine", "create_project", "database_url",
+    "delete_project", "find_active_api_key", "get_project", "install_feedback_guard", "install_file_route", "is_member",
+    "list_api_keys", "list_members", "list_projects", "record_usage", "remove_member", "rename_project",
+    "revoke_api_key", "set_project_private", "store_api_key", "upgrade_database", "usage_summary", "utc_timestamp",
 ]

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ._tables import project_members, projects
 from .errors import database_errors
 
-MEMBER_ROLES = ("editor", "viewer")
+#: The one role a member has: they chat with the project's knowledge and add or remove its documents.
+MEMBER_ROLE = "editor"
 MAX_NAME_LENGTH = 200
 
 
@@ -27,7 +28,7 @@ class Project:
     owner: str
     created_at: datetime
     private: bool
-    role: str = "owner"  # the listing user's role: "owner" or a member role
+    role: str = "owner"  # the listing user's role: "owner" or MEMBER_ROLE
 
 
 @dataclass(frozen=True)
@@ -121,21 +122,19 @@ async def list_projects(engine: AsyncEngine, user: str) -> list[Project]:
     return [_project(row, "owner" if row.owner == user else row.role) for row in rows]
 
 
-async def add_member(engine: AsyncEngine, project_id: str, member: str, role: str = "editor") -> None:
-    """Add a member or change their role."""
-    if role not in MEMBER_ROLES:
-        raise ValueError(f"role must be one of {', '.join(MEMBER_ROLES)}")
+async def add_member(engine: AsyncEngine, project_id: str, member: str) -> None:
+    """Add a member; adding one who is already a member changes nothing."""
     member = normalise_member(member)
     if await get_project(engine, project_id) is None:
         raise LookupError("No such project")
     with database_errors("add a project member"):
         async with engine.begin() as conn:
-            updated = await conn.execute(project_members.update().where(
+            present = await conn.scalar(sa.select(project_members.c.member).where(
                 project_members.c.project_id == project_id, project_members.c.member == member,
-            ).values(role=role))
-            if updated.rowcount == 0:
+            ))
+            if present is None:
                 await conn.execute(project_members.insert().values(
-                    project_id=project_id, member=member, role=role, added_at=datetime.now(timezone.utc),
+                    project_id=project_id, member=member, role=MEMBER_ROLE, added_at=datetime.now(timezone.utc),
                 ))
 
 

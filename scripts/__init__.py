@@ -1,1 +1,1 @@
-"""Small helper scripts for set-up and serving."""
+"""Set-up scripts `make` runs (the dev secret, the /webgpu page's npm packages and ONNX model); the app imports none."""

@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from settings import PROJECT_ROOT, Settings, get_settings
+from settings import Settings, get_settings
+from webgpu_demo_server import DEMO_DIR, NODE_MODULES, minilm_onnx_dir
 
-DEMO_DIR = PROJECT_ROOT / "webgpu-demo"
-NODE_MODULES = DEMO_DIR / "node_modules"
 _LOCK_STAMP = NODE_MODULES / ".hybrid-chat-lock.sha256"
 _ONNX_OPSET = 17
 # Files transformers.js reads from a Hugging Face style model folder.
@@ -34,14 +33,6 @@ _TOKENIZER_FILES = ("config.json", "tokenizer.json", "special_tokens_map.json")
 
 class DemoPreparationError(RuntimeError):
     """The demo page could not be set up; the message says what to do."""
-
-
-def minilm_onnx_dir(settings: Settings) -> Path:
-    """The Hugging Face style folder (config, tokenizer, onnx/model.onnx) transformers.js loads.
-
-    Beside the other prepared models, so test servers that share `models/` share it too.
-    """
-    return settings.models_dir / "all-MiniLM-L6-v2-onnx"
 
 
 def _lock_digest() -> str:

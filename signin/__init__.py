@@ -1,17 +1,21 @@
-"""Sign-in for the Chainlit app: password and OAuth users under one access policy, checked sessions.
+"""Sign-in: who may use Hybrid Chat and as what, local password accounts, and checked sessions.
 
-The app builds a `SignIn` from the accounts, the `AccessPolicy` and a `LoginLimiter`
-(persistence.access), calls it from `@cl.password_auth_callback` and `@cl.oauth_callback`
-(the latter only when chainlit's
+Owns the access policy (`AccessPolicy`, roles, the failed-password `LoginLimiter`), the local
+accounts (`load_accounts` -> `AccountStore`, salted scrypt hashes) and the Chainlit side of
+sign-in. The app builds a `SignIn` from the accounts, the policy and a limiter, calls it from
+`@cl.password_auth_callback` and `@cl.oauth_callback` (the latter only when chainlit's
 `get_configured_oauth_providers()` lists one), and installs the guard with
-`install_sign_in_guard(http_app, sign_in.still_allowed)`.
+`install_sign_in_guard(http_app, sign_in.still_allowed)`. The gateway asks the same policy and
+accounts about API-key users.
 """
 
-from .guard import PAGE_PATH, install_sign_in_guard
-from .identity import PASSWORD_PROVIDER, SignIn, is_admin, verified_email
-from .secret import MIN_SECRET_CHARS, require_auth_secret
+from .access import ADMIN_ROLE, AccessPolicy, LoginLimiter
+from .accounts import AccountStore, load_accounts
+from .guard import install_sign_in_guard
+from .identity import SignIn, is_admin
+from .secret import require_auth_secret
 
 __all__ = [
-    "MIN_SECRET_CHARS", "PAGE_PATH", "PASSWORD_PROVIDER", "SignIn", "install_sign_in_guard", "is_admin",
-    "require_auth_secret", "verified_email",
+    "ADMIN_ROLE", "AccessPolicy", "AccountStore", "LoginLimiter", "SignIn", "install_sign_in_guard", "is_admin",
+    "load_accounts", "require_auth_secret",
 ]

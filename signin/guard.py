@@ -33,7 +33,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from persistence.access import Denial
+from .access import Denial
 
 PAGE_PATH = "/access-denied"
 _ROUTE_NAME = "hybrid-chat-access-denied"

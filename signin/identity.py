@@ -16,9 +16,8 @@ from typing import Any
 
 from chainlit.user import User
 
-from persistence.access import ADMIN_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
-from persistence.accounts import AccountStore
-
+from .access import ADMIN_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
+from .accounts import AccountStore
 from .guard import record_denial
 
 PASSWORD_PROVIDER = "credentials"

@@ -1,8 +1,9 @@
 """The one contract every model provider implements (Foundry Local, Ollama, Gemini, GPT).
 
 Like a plugin in Simon Willison's `llm`: the router never knows which SDK is behind a
-backend. It asks for `health()`, `models()` and `stream(messages, params)`, and gets
-`TextDelta`s followed by exactly one `StreamEnd` carrying the token usage.
+backend. It calls `start()` once, then asks for `health()`, `models()` and
+`stream(messages, params)`, and gets `TextDelta`s followed by exactly one `StreamEnd`
+carrying the token usage; `aclose()` at shutdown.
 A backend raises `router.errors.BackendError` subclasses, never SDK exceptions.
 """
 
@@ -21,6 +22,12 @@ class Backend(ABC):
     name: str
     #: "local" backends keep data on this machine; "cloud" ones send it out.
     kind: Kind
+
+    async def start(self) -> None:
+        """Load what the first request needs (the in-process model); called once at start-up.
+
+        Nothing to do for a remote backend. `health()` reports a load still running or failed.
+        """
 
     @abstractmethod
     async def health(self) -> Health:

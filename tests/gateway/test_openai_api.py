@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
 from _fake_servers import Fail
-from gateway import issue_key, revoke_key
+from gateway.api_keys import issue_key, revoke_key
 from persistence import usage_summary
 
 HELLO = [{"role": "user", "content": "Say hello."}]

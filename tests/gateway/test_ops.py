@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from _app_server import free_port
 from _gateway_server import LOCAL_MODEL, start_gateway
-from gateway import vector_store_check
+from gateway.ops import vector_store_check
 from settings import Settings
 
 HELLO = [{"role": "user", "content": "Say hello."}]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from gateway import GatewayUsers
-from persistence.access import AccessPolicy
-from persistence.accounts import AccountStore
+from gateway.users import GatewayUsers
+from signin import AccessPolicy, AccountStore
 
 
 def test_roles_follow_the_access_policy_and_the_accounts():

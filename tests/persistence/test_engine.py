@@ -2,7 +2,8 @@
 
 import pytest
 
-from persistence import database_url, normalise_url
+from persistence import database_url
+from persistence.engine import normalise_url
 from settings import Settings
 
 

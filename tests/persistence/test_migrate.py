@@ -8,15 +8,8 @@ import pytest
 from chainlit.types import Pagination, ThreadFilter
 from sqlalchemy import inspect, text
 
-from persistence import (
-    HybridDataLayer,
-    create_engine,
-    create_project,
-    current_revision,
-    head_revision,
-    list_projects,
-    upgrade_database,
-)
+from persistence import HybridDataLayer, create_engine, create_project, list_projects, upgrade_database
+from persistence.migrate import current_revision, head_revision
 
 CHAINLIT_TABLES = {"users", "threads", "steps", "elements", "feedbacks"}
 OUR_TABLES = {"projects", "project_members", "message_usage"}

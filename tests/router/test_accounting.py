@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from router.accounting import CallMeter, estimate_tokens
+from router.accounting import CallMeter
 from router.catalog import ModelSpec
+from router.tokens import estimate_tokens
 from router.types import ChatMessage, StreamEnd, Usage
 
 CLOUD = ModelSpec(id="cloud", label="Cloud", provider="openai", model="m", kind="cloud", context_length=1000,
@@ -30,7 +31,7 @@ def test_one_clean_call_uses_the_reported_usage_and_prices():
 def test_a_broken_attempt_is_estimated_and_each_attempt_priced_by_its_own_model():
     meter = CallMeter(message_count=1)
     broken = meter.begin(CLOUD, "openai", MESSAGES)
-    meter.text(broken, "y" * 20)  # no usage arrives: 40 prompt chars -> 10 tokens, 20 chars -> 5 tokens
+    meter.text(broken, "y" * 20)  # no usage arrives: 40 prompt chars and 20 answer chars are estimated
     refused = meter.begin(CLOUD, "openai", MESSAGES)  # failed before any text: not billed
     local = meter.begin(LOCAL, "foundry-local", MESSAGES)
     meter.text(local, "z")
@@ -40,8 +41,8 @@ def test_a_broken_attempt_is_estimated_and_each_attempt_priced_by_its_own_model(
     record = meter.record(finish_reason="stop")
 
     assert refused.usage == Usage()
-    assert (record.prompt_tokens, record.completion_tokens) == (10 + 30, 5 + 7)
-    assert record.cost_usd == pytest.approx((10 * 2.0 + 5 * 8.0) / 1e6)  # the local model is free
+    assert (record.prompt_tokens, record.completion_tokens) == (14 + 30, 7 + 7)
+    assert record.cost_usd == pytest.approx((14 * 2.0 + 7 * 8.0) / 1e6)  # the local model is free
     assert (record.backend, record.model_id, record.fallbacks, record.retries) == ("foundry-local", "local", ("local",), 1)
 
 
@@ -50,4 +51,4 @@ def test_a_server_that_reports_no_usage_is_estimated():
     attempt = meter.begin(CLOUD, "openai", MESSAGES)
     meter.text(attempt, "abcdefgh")
     attempt.end = StreamEnd(Usage())
-    assert meter.record(finish_reason="stop").completion_tokens == estimate_tokens("abcdefgh") == 2
+    assert meter.record(finish_reason="stop").completion_tokens == estimate_tokens(len("abcdefgh")) == 3

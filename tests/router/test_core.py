@@ -42,3 +42,36 @@ async def test_a_message_during_start_up_waits_for_the_model():
     backend.release.set()
     assert (await decision).model.id == "m"
     await start
+
+
+class RemoteBackend(Backend):
+    """Implements only what the contract requires: nothing to load at start-up."""
+
+    name = "remote"
+    kind = "cloud"
+
+    async def health(self) -> Health:
+        return Health(True)
+
+    async def models(self) -> list[str]:
+        return ["r"]
+
+    async def stream(self, messages, params):  # pragma: no cover - not called here
+        raise NotImplementedError
+        yield
+
+
+async def test_start_is_part_of_the_backend_contract_and_starts_every_backend():
+    slow, remote = SlowStartingBackend(), RemoteBackend()
+    await remote.start()  # the contract's default: nothing to load
+    slow.release.set()
+    await Router(ModelCatalog([]), {"slow": slow, "remote": remote}).start()
+    assert slow.loaded
+
+
+async def test_health_answers_for_every_provider_the_catalog_names_even_without_a_backend():
+    catalog = ModelCatalog([
+        ModelSpec("m", "M", "slow", "m", "local", 2048), ModelSpec("g", "G", "gone", "g", "cloud", 2048),
+    ])
+    health = await Router(catalog, {"slow": RemoteBackend()}).health()
+    assert health == {"slow": Health(True), "gone": Health(False, reason="this provider is not enabled")}

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from chainlit.user import User
 
-from persistence.access import AccessPolicy, LoginLimiter
-from persistence.accounts import load_accounts
-from signin import SignIn, is_admin, require_auth_secret, verified_email
+from signin import AccessPolicy, LoginLimiter, SignIn, is_admin, load_accounts, require_auth_secret
+from signin.identity import verified_email
 
 GOOGLE_DEFAULT = User(identifier="ann@example.com", metadata={"provider": "google", "image": "https://img/ann"})
 

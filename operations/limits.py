@@ -1,8 +1,9 @@
-"""Per-user limits: messages per minute, a daily token and cost budget, message and upload size.
+"""Per-user limits: messages per minute, a daily token and cost budget, message size.
 
 Each refusal is a `LimitExceeded` carrying the sentence to show the user (the chat shows
 `exc.message`; the gateway sends it in an OpenAI-format error with `exc.status`).
-Administrators are exempt from the rate limit and the budgets, not from the size limits.
+Administrators are exempt from the rate limit and the budgets, not from the size limit.
+(The upload size is the knowledge base's limit: `MAX_UPLOAD_MB`, checked where files are read.)
 The rate limit is counted per app process (several instances each allow the full rate);
 the budgets are read from recorded usage, so they hold across instances and restarts.
 """
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.metrics import count_limit_refusal
+from operations.metrics import count_limit_refusal
 from persistence import usage_summary
 from settings import Settings
 
@@ -43,7 +44,6 @@ class Limits:
     daily_tokens: int = 0
     daily_cost_usd: float = 0.0
     max_message_chars: int = 20_000
-    max_upload_mb: float = 50.0
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
@@ -54,7 +54,6 @@ class Limits:
         return cls(
             rate_per_minute=settings.rate_limit_per_minute, daily_tokens=settings.daily_token_budget,
             daily_cost_usd=settings.daily_cost_budget_usd, max_message_chars=settings.max_message_chars,
-            max_upload_mb=settings.max_upload_mb,
         )
 
     def check_message(self, text: str) -> None:
@@ -63,15 +62,6 @@ class Limits:
                 "message_size",
                 f"Your message is too long ({len(text):,} characters; the limit is {self.max_message_chars:,}). "
                 "Shorten it, or upload long texts as a document.",
-                status=413,
-            )
-
-    def check_upload(self, size_bytes: int) -> None:
-        limit = int(self.max_upload_mb * 1024 * 1024)
-        if size_bytes > limit:
-            raise LimitExceeded(
-                "upload_size",
-                f"The file is too large ({size_bytes / 1024 / 1024:.1f} MB; the limit is {self.max_upload_mb:g} MB).",
                 status=413,
             )
 

@@ -9,9 +9,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from router.embedded_model import find_gguf
-from scripts.prepare_webgpu_demo import minilm_onnx_dir, prepare
-from scripts.webgpu_demo import mount_webgpu_demo
+from scripts.prepare_webgpu_demo import prepare
 from settings import Settings, get_settings
+from webgpu_demo_server import minilm_onnx_dir, mount_webgpu_demo
 
 
 async def spa(request):

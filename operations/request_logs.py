@@ -18,7 +18,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from router.privacy import scan_text
+from router import scan_text
 from settings import Settings
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")

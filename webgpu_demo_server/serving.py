@@ -5,6 +5,8 @@ only hands out files: nothing typed on the page reaches it. Only an allow-list o
 is served (never the whole node_modules), all from this machine: the page works offline.
 The page is public like a static asset: it shows no user data and calls no server model
 (`WEBGPU_DEMO=false` removes it, e.g. to save the bandwidth of a 100 MB model download).
+The files come from the `webgpu-demo/` folder, its `node_modules` and the prepared models
+(`python -m scripts.prepare_webgpu_demo` puts them there).
 
 `app.py` calls `mount_webgpu_demo(app, settings)` once, after importing Chainlit's app.
 """
@@ -18,10 +20,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, Router
 
-from router.embedded_model import ModelPreparationError, find_gguf
-from scripts.prepare_webgpu_demo import DEMO_DIR, NODE_MODULES, minilm_onnx_dir
-from settings import Settings
+from router import ModelPreparationError, find_gguf
+from settings import PROJECT_ROOT, Settings
 
+#: The page's own files (index.html, demo.js, style.css) and its npm packages.
+DEMO_DIR = PROJECT_ROOT / "webgpu-demo"
+NODE_MODULES = DEMO_DIR / "node_modules"
 PREFIX = "/webgpu"
 _ROUTE_NAME = "webgpu-demo"
 _PAGE_FILES = ("index.html", "demo.js", "style.css")
@@ -41,6 +45,15 @@ _MEDIA_TYPES = {
 }
 # Chainlit gzips every response at level 9: far too slow for 100 MB of model, and pointless for it.
 _NO_COMPRESSION = {"Content-Encoding": "identity"}
+
+
+
+def minilm_onnx_dir(settings: Settings) -> Path:
+    """The Hugging Face style folder (config, tokenizer, onnx/model.onnx) transformers.js loads.
+
+    Beside the other prepared models, so test servers that share `models/` share it too.
+    """
+    return settings.models_dir / "all-MiniLM-L6-v2-onnx"
 
 
 def _file(path: Path, missing_hint: str) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from persistence.access import ADMIN_ROLE, MEMBER_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
+from signin.access import ADMIN_ROLE, MEMBER_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
 from settings import Settings
 
 

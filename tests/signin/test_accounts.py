@@ -1,7 +1,7 @@
 import json
 import stat
 
-from persistence.accounts import ADMIN_USER, hash_password, load_accounts, verify_password
+from signin.accounts import ADMIN_USER, hash_password, load_accounts, verify_password
 
 
 def test_hashes_are_salted_and_verify():
