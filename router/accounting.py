@@ -63,7 +63,7 @@ class CallMeter:
             self.first_token_at = time.perf_counter()
         attempt.text_chars += len(text)
 
-    def record(self, *, finish_reason: str, error: str = "") -> CallRecord:
+    def record(self, *, finish_reason: str, error: str = "", request_rejected: bool = False) -> CallRecord:
         """The accounting of the whole answer; backend and model are those of the last attempt."""
         last = self.attempts[-1]
         primary = self.attempts[0].spec.id
@@ -83,4 +83,5 @@ class CallMeter:
             fallbacks=fallbacks,
             message_count=self.message_count,
             error=error,
+            request_rejected=request_rejected,
         )
