@@ -2,12 +2,14 @@
 
 The app keeps the whole conversation; each request sends the newest turns that fit in
 the chosen model's context window (oldest turns are dropped first, the system prompt and
-the new message always stay).
+the new message always stay). The API trims a client's conversation the same way.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
+from itertools import takewhile
 
 from router.types import ChatMessage
 
@@ -28,14 +30,23 @@ SYSTEM_PROMPTS = {
     ),
 }
 
-# A conservative characters-per-token ratio for English text: over-estimating the
-# prompt's size only drops an old turn early, under-estimating would overflow the model.
+# Conservative ratios: over-estimating the prompt's size only drops an old turn early,
+# under-estimating would overflow the model. Plain English runs about 4 characters a token,
+# but digits, punctuation and symbols are often a token each, and a character outside ASCII
+# one to three (CJK about 1.75; emoji and Hangul 3, so a long text of those may still be
+# refused by the model, as a bad request).
 _CHARS_PER_TOKEN = 3.0
+_TOKENS_PER_WIDE_CHAR = 2
 _PER_MESSAGE_OVERHEAD = 8
+_PLAIN = frozenset(string.ascii_letters + string.whitespace)
 
 
 def estimate_tokens(message: ChatMessage) -> int:
-    return int(len(message.content) / _CHARS_PER_TOKEN) + _PER_MESSAGE_OVERHEAD
+    text = message.content
+    plain = sum(1 for char in text if char in _PLAIN)
+    wide = 0 if text.isascii() else sum(1 for char in text if not char.isascii())
+    symbols = len(text) - plain - wide
+    return int(plain / _CHARS_PER_TOKEN) + symbols + _TOKENS_PER_WIDE_CHAR * wide + _PER_MESSAGE_OVERHEAD
 
 
 def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
@@ -59,10 +70,25 @@ def build_messages(
     """System prompt (with any knowledge excerpts) + the newest earlier turns that fit + the new user message."""
     instructions = SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE])
     system = ChatMessage("system", instructions + (sources_prompt(sources) if sources else ""))
-    new = ChatMessage("user", user_text)
-    budget = context_length - max_output_tokens - estimate_tokens(system) - estimate_tokens(new)
+    return fit_to_context(
+        (system, *history, ChatMessage("user", user_text)),
+        context_length=context_length, max_output_tokens=max_output_tokens,
+    )
+
+
+def fit_to_context(
+    messages: Sequence[ChatMessage], *, context_length: int, max_output_tokens: int
+) -> tuple[ChatMessage, ...]:
+    """The leading system messages, the newest earlier turns that fit, and the last message.
+
+    The system messages and the last message always stay, even when they alone are too
+    long (`fits` tells: the chat sends them anyway, the API refuses the request).
+    """
+    *earlier, last = messages
+    system = list(takewhile(lambda message: message.role == "system", earlier))
+    budget = context_length - max_output_tokens - sum(estimate_tokens(m) for m in (*system, last))
     kept: list[ChatMessage] = []
-    for message in reversed(history):
+    for message in reversed(earlier[len(system):]):
         cost = estimate_tokens(message)
         if cost > budget:
             break
@@ -72,4 +98,9 @@ def build_messages(
     # A conversation must not start with an orphaned assistant turn.
     while kept and kept[0].role == "assistant":
         kept.pop(0)
-    return (system, *kept, new)
+    return (*system, *kept, last)
+
+
+def fits(messages: Sequence[ChatMessage], *, context_length: int, max_output_tokens: int) -> bool:
+    """Whether `messages` and an answer of `max_output_tokens` fit in the context (by the conservative estimate)."""
+    return sum(estimate_tokens(m) for m in messages) + max_output_tokens <= context_length

@@ -45,7 +45,9 @@ def cloud():
 def app(tmp_path_factory, cloud):
     env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false",
            "JSON_LOGS": "true", "OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": cloud.base_url,
-           "OPENAI_MODEL": "gpt-test"}
+           "OPENAI_MODEL": "gpt-test",
+           # A prompt filling the model's context takes ~45 s to read on two saturated cores.
+           "FIRST_TOKEN_TIMEOUT_S": "300"}
     with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
         _wait_until_ready(server)
         yield server
@@ -153,3 +155,44 @@ def test_personal_data_in_a_system_or_developer_message_never_reaches_the_cloud(
     assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
     assert raw.headers["x-hybrid-private"] == "true"
     assert any("local only" in reason for reason in completion.x_hybrid["reasons"])
+
+
+BAD_REQUESTS = {
+    "null user content": [{"role": "user", "content": None}],
+    "null system content": [{"role": "system", "content": None}, *SHORT],
+    "null assistant content": [*SHORT, {"role": "assistant", "content": None}, *SHORT],
+    "nothing but empty text": [{"role": "user", "content": ""}],
+    "more tokens than the estimate": [{"role": "user", "content": "😀" * 3500}],  # 10,500 tokens, 7,008 estimated
+    "system and last message alone too long": [{"role": "system", "content": "s " * 9500},
+                                               {"role": "user", "content": "u " * 9500}],
+}
+
+
+@pytest.mark.parametrize("messages", BAD_REQUESTS.values(), ids=BAD_REQUESTS)
+def test_bad_requests_are_400_without_internal_text_and_never_pause_the_local_model(client, messages):
+    for _ in range(4):  # more than the breaker's threshold
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model=EMBEDDED, messages=messages, max_tokens=8)
+        error = caught.value.body
+        assert error["type"] == "invalid_request_error"
+        assert ".cc" not in error["message"] and "fl::" not in error["message"], error
+    answered = client.chat.completions.create(model=EMBEDDED, messages=SHORT, max_tokens=8)
+    assert answered.model == EMBEDDED and answered.choices[0].message.content.strip()
+
+
+def test_the_runtimes_own_error_text_stays_in_the_log(app, client):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model=EMBEDDED, messages=BAD_REQUESTS["more tokens than the estimate"],
+                                       max_tokens=8)
+    assert "too long" in caught.value.body["message"]
+    assert "exceeds the model's maximum context length" in app.log()
+
+
+def test_a_ten_thousand_message_history_is_trimmed_to_fit_and_answered_by_the_local_model(client):
+    history = [{"role": ("user", "assistant")[i % 2], "content": f"Turn {i}: tell me about colour number {i}."}
+               for i in range(10_000)]
+    completion = client.with_options(timeout=300).chat.completions.create(
+        model=EMBEDDED, messages=[*history, *SHORT], max_tokens=8,
+    )
+    assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
+    assert 1000 < completion.usage.prompt_tokens < 8192, "the newest turns that fit were sent"
