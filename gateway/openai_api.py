@@ -7,9 +7,9 @@ integrations), and the response says so: `model` names the model that really ans
 (as OpenAI names the snapshot), and the `x-hybrid-private` / `x-hybrid-model` headers
 and the `x_hybrid` field carry the route and its reasons.
 
-A request the client got wrong is a 400 before any model sees it (null content, a
-conversation too long even when trimmed as the chat trims it), so no client can make a
-backend fail, let alone pause it for everybody.
+A request the client got wrong is a 400 before any model sees it (null content, text that
+is not valid Unicode, a conversation too long even when trimmed as the chat trims it), so
+no client can make a backend fail, let alone pause it for everybody.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -56,7 +56,7 @@ class _Message(BaseModel):
 
 class _StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatCompletionRequest(BaseModel):
@@ -65,11 +65,12 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str
     messages: list[_Message] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: _StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)  # validated like OpenAI does, then left to the model's default
     n: int = 1
     tools: list | None = None
     #: The client's own end-user id (OpenAI's abuse-monitoring field), logged for tracing.
@@ -90,13 +91,27 @@ def _text_of(message: _Message, index: int) -> str:
         raise GatewayError(400, f"Invalid request: {param}: null content is only valid in an assistant message "
                            "with tool_calls.", param=param)
     if isinstance(message.content, str):
-        return message.content
+        return _valid_unicode(message.content, param)
     texts = []
     for part in message.content:
         if part.type != "text" or part.text is None:
             raise GatewayError(400, f"Only text content is supported, not {part.type!r}.", param=param)
         texts.append(part.text)
-    return "\n".join(texts)
+    return _valid_unicode("\n".join(texts), param)
+
+
+def _valid_unicode(text: str, param: str) -> str:
+    """`text`, unless it holds a lone surrogate (JSON's `\\ud800`).
+
+    Refused rather than replaced: replacing would answer a text the client did not send, and
+    no provider can encode it as it is. The client's encoding is at fault and only it can fix it.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise GatewayError(400, f"Invalid request: {param}: the text holds a lone surrogate, which is not "
+                           "valid Unicode.", param=param) from None
+    return text
 
 
 def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]]:
@@ -193,6 +208,8 @@ def openai_routes(gateway: Gateway) -> APIRouter:
                 body = await request.json()
             except ValueError:
                 raise GatewayError(400, "The request body is not valid JSON.") from None
+            except RecursionError:
+                raise GatewayError(400, "The request body is nested too deeply.") from None
             parsed, messages = _parse(body)
             if parsed.model != AUTO_PROFILE and router.catalog.get(parsed.model) is None:
                 raise GatewayError(404, f"The model {parsed.model!r} does not exist. GET /v1/models lists them.",

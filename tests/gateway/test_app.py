@@ -196,3 +196,38 @@ def test_a_ten_thousand_message_history_is_trimmed_to_fit_and_answered_by_the_lo
     )
     assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
     assert 1000 < completion.usage.prompt_tokens < 8192, "the newest turns that fit were sent"
+
+
+def _post(app, body: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    return httpx.post(app.url + "/v1/chat/completions", content=body.encode(), headers=headers, timeout=120)
+
+
+def test_a_deeply_nested_body_is_400_not_a_server_error(app):
+    nested = "[" * 100_000 + "]" * 100_000
+    response = _post(app, f'{{"model": "{EMBEDDED}", "messages": {nested}}}')
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {"message": "The request body is nested too deeply.",
+                                        "type": "invalid_request_error", "param": None, "code": None}
+
+
+def test_a_lone_surrogate_is_400_naming_the_message_and_no_model_is_asked(app, cloud):
+    before = len(cloud.generation_requests())
+    body = json.dumps({"model": CLOUD, "messages": [*SHORT, {"role": "user", "content": "half an emoji: \ud83d"}]})
+    response = _post(app, body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == "messages.1.content" and "not valid Unicode" in error["message"]
+    assert len(cloud.generation_requests()) == before
+
+
+@pytest.mark.parametrize(("extra", "param"), [
+    ({"top_p": 5}, "top_p"),
+    ({"top_p": -0.1}, "top_p"),
+    ({"stream": "yes"}, "stream"),
+    ({"stream": True, "stream_options": {"include_usage": "yes"}}, "stream_options.include_usage"),
+])
+def test_out_of_range_or_mistyped_parameters_are_400_naming_them(app, extra, param):
+    response = _post(app, json.dumps({"model": EMBEDDED, "messages": SHORT, "max_tokens": 4} | extra))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
