@@ -276,6 +276,7 @@ async def answer(message: cl.Message) -> None:
         max_output_tokens=router.max_tokens, sources=[(p.citation, p.text) for p in passages or []],
     )
     request = RouteRequest(
+        own_system_prompt=True,  # messages[0] is build_messages' system prompt: not the user's data
         messages=messages, profile=profile, passages=tuple(p.text for p in passages or []),
         private=bool(cl.user_session.get("private_chat")) or project.private,
     )

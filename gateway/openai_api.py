@@ -6,6 +6,10 @@ a message with personal data pinned to a cloud model is answered by a local mode
 integrations), and the response says so: `model` names the model that really answered
 (as OpenAI names the snapshot), and the `x-hybrid-private` / `x-hybrid-model` headers
 and the `x_hybrid` field carry the route and its reasons.
+
+A request the client got wrong is a 400 before any model sees it (null content, text that
+is not valid Unicode, a conversation too long even when trimmed as the chat trims it), so
+no client can make a backend fail, let alone pause it for everybody.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -26,7 +30,8 @@ from gateway.errors import GatewayError
 from gateway.service import ROUTE_NAME, Caller, Gateway
 from operations import bind_request_id, count_error, observe_answer, observe_route
 from router import (
-    AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, TextDelta,
+    AUTO_PROFILE, BackendError, CallRecord, ChatMessage, Completed, ModelSpec, Notice, RouteDecision, RouteRequest,
+    TextDelta, fit_to_context, fits,
 )
 
 log = logging.getLogger("hybrid_chat.gateway")
@@ -44,11 +49,12 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[_Part] | None = None
+    tool_calls: list | None = None
 
 
 class _StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatCompletionRequest(BaseModel):
@@ -57,27 +63,53 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str
     messages: list[_Message] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: _StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)  # validated like OpenAI does, then left to the model's default
     n: int = 1
     tools: list | None = None
     #: The client's own end-user id (OpenAI's abuse-monitoring field), logged for tracing.
     user: str | None = None
 
 
+def _chat_message(message: _Message, index: int) -> ChatMessage:
+    """A client's message as the router's, refused (400) where OpenAI would refuse it or this API cannot serve it."""
+    if message.tool_calls:
+        raise GatewayError(400, "Tools and function calling are not supported.", param=f"messages.{index}.tool_calls")
+    return ChatMessage("system" if message.role == "developer" else message.role, _text_of(message, index))
+
+
 def _text_of(message: _Message, index: int) -> str:
-    if message.content is None or isinstance(message.content, str):
-        return message.content or ""
+    """The message's text, following OpenAI's semantics of null content (tool calls are refused earlier)."""
+    param = f"messages.{index}.content"
+    if message.content is None:
+        raise GatewayError(400, f"Invalid request: {param}: null content is only valid in an assistant message "
+                           "with tool_calls.", param=param)
+    if isinstance(message.content, str):
+        return _valid_unicode(message.content, param)
     texts = []
     for part in message.content:
         if part.type != "text" or part.text is None:
-            raise GatewayError(400, f"Only text content is supported, not {part.type!r}.",
-                               param=f"messages.{index}.content")
+            raise GatewayError(400, f"Only text content is supported, not {part.type!r}.", param=param)
         texts.append(part.text)
-    return "\n".join(texts)
+    return _valid_unicode("\n".join(texts), param)
+
+
+def _valid_unicode(text: str, param: str) -> str:
+    """`text`, unless it holds a lone surrogate (JSON's `\\ud800`).
+
+    Refused rather than replaced: replacing would answer a text the client did not send, and
+    no provider can encode it as it is. The client's encoding is at fault and only it can fix it.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise GatewayError(400, f"Invalid request: {param}: the text holds a lone surrogate, which is not "
+                           "valid Unicode.", param=param) from None
+    return text
 
 
 def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]]:
@@ -92,11 +124,32 @@ def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]
         raise GatewayError(400, "Only n=1 is supported.", param="n")
     if request.tools:
         raise GatewayError(400, "Tools and function calling are not supported.", param="tools")
-    messages = tuple(
-        ChatMessage("system" if m.role == "developer" else m.role, _text_of(m, i))
-        for i, m in enumerate(request.messages)
-    )
+    messages = tuple(_chat_message(m, i) for i, m in enumerate(request.messages))
     return request, messages
+
+
+def _fit(messages: tuple[ChatMessage, ...], spec: ModelSpec, max_output_tokens: int) -> tuple[ChatMessage, ...]:
+    """The newest turns that fit the answering model's context, trimmed as the chat trims; 400 when even
+    the leading system messages and the last message do not fit."""
+    sent = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_output_tokens)
+    if not fits(sent, context_length=spec.context_length, max_output_tokens=max_output_tokens):
+        raise GatewayError(
+            400, f"The conversation is too long for {spec.label}: its leading system messages and last message "
+            f"alone exceed the model's context of {spec.context_length:,} tokens (with up to "
+            f"{max_output_tokens:,} for the answer). Shorten them.",
+            param="messages", code="context_length_exceeded",
+        )
+    if len(sent) < len(messages):
+        log.info("sending the newest %d of %d messages: the older ones do not fit %s's context",
+                 len(sent), len(messages), spec.id)
+    return sent
+
+
+def _failure(record: CallRecord, verb: str) -> GatewayError:
+    """A request every model refused is the client's to fix (400); any other failure is the models' (502)."""
+    if record.request_rejected:
+        return GatewayError(400, f"The request was refused: {record.error}", param="messages")
+    return GatewayError(502, f"The model could not {verb}: {record.error}", type="server_error", code="backend_error")
 
 
 def _route_headers(rid: str, decision: RouteDecision) -> dict[str, str]:
@@ -153,6 +206,8 @@ def openai_routes(gateway: Gateway) -> APIRouter:
                 body = await request.json()
             except ValueError:
                 raise GatewayError(400, "The request body is not valid JSON.") from None
+            except RecursionError:
+                raise GatewayError(400, "The request body is nested too deeply.") from None
             parsed, messages = _parse(body)
             if parsed.model != AUTO_PROFILE and router.catalog.get(parsed.model) is None:
                 raise GatewayError(404, f"The model {parsed.model!r} does not exist. GET /v1/models lists them.",
@@ -169,9 +224,10 @@ def openai_routes(gateway: Gateway) -> APIRouter:
                 count_error(SOURCE, "no_backend")
                 raise GatewayError(503, "No model can answer now: " + "; ".join(decision.reasons),
                                    type="server_error", code="no_backend_available")
+            max_tokens = parsed.max_completion_tokens or parsed.max_tokens
+            messages = _fit(messages, decision.model, router.output_limit(max_tokens))
         except GatewayError as exc:
             return exc.response({"x-request-id": rid})
-        max_tokens = parsed.max_completion_tokens or parsed.max_tokens
         temperature = DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature
         events = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
         headers = _route_headers(rid, decision)
@@ -211,8 +267,7 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, e
     assert record is not None, "the router's stream always ends with Completed"
     await _account(gateway, caller, record)
     if record.error:
-        raise GatewayError(502, f"The model could not answer: {record.error}", type="server_error",
-                           code="backend_error")
+        raise _failure(record, "answer")
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": record.model_id,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
@@ -248,8 +303,7 @@ async def _stream(
         return
     await _account(gateway, caller, record)
     if record.error:
-        yield _sse(GatewayError(502, f"The model could not finish: {record.error}", type="server_error",
-                                code="backend_error").body())
+        yield _sse(_failure(record, "finish").body())
         return
     final = chunk({}, record.finish_reason or "stop", record.model_id)
     final["x_hybrid"] = _route_info(decision)

@@ -19,7 +19,7 @@ Public API (everything else is an implementation detail):
 from router.backends.base import Backend
 from router.catalog import CatalogError, ModelCatalog, ModelSpec
 from router.complexity import ComplexityScore, ComplexityScorer
-from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages
+from router.conversation import ENGLISH_PRACTICE_MODE, GENERAL_MODE, build_messages, fit_to_context, fits
 from router.core import Router
 from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
 from router.embedded_model import ModelPreparationError, find_gguf
@@ -42,5 +42,5 @@ __all__ = [
     "GenerationParams", "Health", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",
     "Notice", "PrivacyChoice", "PrivacyReport", "RateLimited", "RouteDecision", "RouteRequest", "Router",
     "RouterEvent", "RoutingPolicy", "StreamEnd", "TextDelta", "Usage", "build_messages", "decision_record",
-    "describe_findings", "describe_route", "find_gguf", "scan_text",
+    "describe_findings", "describe_route", "find_gguf", "fit_to_context", "fits", "scan_text",
 ]

@@ -23,8 +23,8 @@ class Attempt:
 
     spec: ModelSpec
     backend: str
-    prompt_chars: int
-    text_chars: int = 0
+    prompt_tokens_estimate: int
+    text: str = ""
     end: StreamEnd | None = None
 
     @property
@@ -32,8 +32,8 @@ class Attempt:
         """As reported; estimated when the stream broke off or the server reports no usage."""
         if self.end is not None and self.end.usage.total_tokens:
             return self.end.usage
-        if self.text_chars:
-            return Usage(estimate_tokens(self.prompt_chars), estimate_tokens(self.text_chars))
+        if self.text:
+            return Usage(self.prompt_tokens_estimate, estimate_tokens(self.text))
         return Usage()  # failed before any output: providers do not bill refused requests
 
 
@@ -48,16 +48,16 @@ class CallMeter:
     attempts: list[Attempt] = field(default_factory=list)
 
     def begin(self, spec: ModelSpec, backend: str, messages: Sequence[ChatMessage]) -> Attempt:
-        attempt = Attempt(spec, backend, prompt_chars=sum(len(m.content) for m in messages))
+        attempt = Attempt(spec, backend, prompt_tokens_estimate=sum(estimate_tokens(m.content) for m in messages))
         self.attempts.append(attempt)
         return attempt
 
     def text(self, attempt: Attempt, text: str) -> None:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
-        attempt.text_chars += len(text)
+        attempt.text += text
 
-    def record(self, *, finish_reason: str, error: str = "") -> CallRecord:
+    def record(self, *, finish_reason: str, error: str = "", request_rejected: bool = False) -> CallRecord:
         """The accounting of the whole answer; backend and model are those of the last attempt."""
         last = self.attempts[-1]
         primary = self.attempts[0].spec.id
@@ -77,4 +77,5 @@ class CallMeter:
             fallbacks=fallbacks,
             message_count=self.message_count,
             error=error,
+            request_rejected=request_rejected,
         )

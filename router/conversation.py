@@ -2,12 +2,13 @@
 
 The app keeps the whole conversation; each request sends the newest turns that fit in
 the chosen model's context window (oldest turns are dropped first, the system prompt and
-the new message always stay).
+the new message always stay). The API trims a client's conversation the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import takewhile
 
 from router.tokens import estimate_tokens
 from router.types import ChatMessage
@@ -34,8 +35,9 @@ SYSTEM_PROMPTS = {
 _PER_MESSAGE_OVERHEAD = 8
 
 
-def _message_tokens(message: ChatMessage) -> int:
-    return estimate_tokens(len(message.content)) + _PER_MESSAGE_OVERHEAD
+def message_tokens(message: ChatMessage) -> int:
+    """The tokens `message` takes in a prompt, its role markers included (an over-estimate)."""
+    return estimate_tokens(message.content) + _PER_MESSAGE_OVERHEAD
 
 
 def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
@@ -59,11 +61,26 @@ def build_messages(
     """System prompt (with any knowledge excerpts) + the newest earlier turns that fit + the new user message."""
     instructions = SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE])
     system = ChatMessage("system", instructions + (sources_prompt(sources) if sources else ""))
-    new = ChatMessage("user", user_text)
-    budget = context_length - max_output_tokens - _message_tokens(system) - _message_tokens(new)
+    return fit_to_context(
+        (system, *history, ChatMessage("user", user_text)),
+        context_length=context_length, max_output_tokens=max_output_tokens,
+    )
+
+
+def fit_to_context(
+    messages: Sequence[ChatMessage], *, context_length: int, max_output_tokens: int
+) -> tuple[ChatMessage, ...]:
+    """The leading system messages, the newest earlier turns that fit, and the last message.
+
+    The system messages and the last message always stay, even when they alone are too
+    long (`fits` tells: the chat sends them anyway, the API refuses the request).
+    """
+    *earlier, last = messages
+    system = list(takewhile(lambda message: message.role == "system", earlier))
+    budget = context_length - max_output_tokens - sum(message_tokens(m) for m in (*system, last))
     kept: list[ChatMessage] = []
-    for message in reversed(history):
-        cost = _message_tokens(message)
+    for message in reversed(earlier[len(system):]):
+        cost = message_tokens(message)
         if cost > budget:
             break
         budget -= cost
@@ -72,4 +89,9 @@ def build_messages(
     # A conversation must not start with an orphaned assistant turn.
     while kept and kept[0].role == "assistant":
         kept.pop(0)
-    return (system, *kept, new)
+    return (*system, *kept, last)
+
+
+def fits(messages: Sequence[ChatMessage], *, context_length: int, max_output_tokens: int) -> bool:
+    """Whether `messages` and an answer of `max_output_tokens` fit in the context (by the conservative estimate)."""
+    return sum(message_tokens(m) for m in messages) + max_output_tokens <= context_length

@@ -83,15 +83,15 @@ class Router:
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7,
         max_tokens: int | None = None,
     ) -> AsyncIterator[RouterEvent]:
-        """Stream the answer of `decision`: text deltas, notices, then one `Completed`.
-
-        `max_tokens` may lower the configured limit for one answer (API clients ask for it), never raise it.
-        """
-        limit = self.max_tokens if max_tokens is None else min(max_tokens, self.max_tokens)
+        """Stream the answer of `decision`: text deltas, notices, then one `Completed`."""
         return execute(
-            decision, messages, self.backends, max_tokens=limit, temperature=temperature,
+            decision, messages, self.backends, max_tokens=self.output_limit(max_tokens), temperature=temperature,
             resilience=self.resilience,
         )
+
+    def output_limit(self, max_tokens: int | None = None) -> int:
+        """The answer's token limit: `max_tokens` (API clients ask for it) may lower the configured one, never raise it."""
+        return self.max_tokens if max_tokens is None else min(max_tokens, self.max_tokens)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(b.aclose() for b in self.backends.values()))

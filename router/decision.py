@@ -30,6 +30,13 @@ class RouteRequest:
     privacy_choice: PrivacyChoice | None = None
     #: USD the user may still spend on cloud models (None = no budget); at 0 messages stay local.
     cloud_budget_left_usd: float | None = None
+    #: `messages[0]` is the app's own system prompt (the chat's, from `build_messages`): the one
+    #: turn the privacy scan skips. Every turn a client wrote, its system turns included, is scanned.
+    own_system_prompt: bool = False
+
+    def __post_init__(self) -> None:
+        if self.own_system_prompt and (not self.messages or self.messages[0].role != "system"):
+            raise ValueError("own_system_prompt needs a leading system message")
 
 
 @dataclass(frozen=True)

@@ -64,5 +64,9 @@ class BadRequest(BackendError):
     """HTTP 400-class: the request itself is wrong (too long, bad parameters). Never retried."""
 
 
+#: Why a text with a lone surrogate (from a client's broken encoding) cannot be sent to any model.
+INVALID_UNICODE = "the text is not valid Unicode (it holds a lone surrogate)"
+
+
 class NoBackendAvailable(BackendError):
     """No model the route allows can answer now; nothing was sent anywhere."""

@@ -75,6 +75,7 @@ async def execute(
     shown: list[str] = []  # everything the user has seen, across fallbacks
     problems: list[str] = []  # one sentence per candidate that could not answer (or finish)
     told = 0  # how many of them the user has read in a Notice
+    refused_by_all = True  # every model tried so far refused the request itself (BadRequest)
 
     for spec in decision.candidates:
         backend = backends.get(spec.provider)
@@ -112,9 +113,9 @@ async def execute(
             except BackendError as error:
                 error.backend = error.backend or backend.name
                 log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
-                if not isinstance(error, BadRequest):
-                    breaker.record_failure(error)
-                if attempt.text_chars:
+                breaker.record_failure(error)  # a bad request is the caller's: the breaker does not count it
+                refused_by_all = refused_by_all and isinstance(error, BadRequest)
+                if attempt.text:
                     problems.append(f"{spec.label} stopped in the middle of the answer ({error.message}).")
                     break
                 delay = _retry_delay(resilience, breaker, error, retries, deadline)
@@ -136,7 +137,8 @@ async def execute(
         raise NoBackendAvailable(" ".join(problems) or "no model can answer now")
     ending = "No other model this conversation may use could finish it." if shown else "No model could answer."
     yield Notice(" ".join([*problems[told:], ending]))
-    yield Completed(meter.record(finish_reason="error", error=" ".join(problems)))
+    yield Completed(meter.record(finish_reason="error", error=" ".join(problems),
+                                 request_rejected=refused_by_all and not shown))
 
 
 def _retry_delay(

@@ -92,11 +92,15 @@ def decide(
 
 
 def _split(request: RouteRequest) -> tuple[str, list[str]]:
-    """The new user message, and the earlier turns (the system prompt is ours, not the user's)."""
-    turns = [m for m in request.messages if m.role != "system"]
-    if not turns:
-        return "", []
-    return turns[-1].content, [m.content for m in turns[:-1]]
+    """The new user message (what complexity scores), and every other turn the privacy scan must see.
+
+    Only the app's own system prompt is left out; a client's system turns are scanned like the rest.
+    """
+    scanned = request.messages[1:] if request.own_system_prompt else request.messages
+    last = max((i for i, m in enumerate(scanned) if m.role != "system"), default=None)
+    if last is None:
+        return "", [m.content for m in scanned]
+    return scanned[last].content, [m.content for i, m in enumerate(scanned) if i != last]
 
 
 def _privacy_marks(request: RouteRequest, report: PrivacyReport, strict: bool) -> list[str]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from router.errors import AuthenticationFailed, BackendError, BackendTimeout, RateLimited
+from router.errors import AuthenticationFailed, BackendError, BackendTimeout, BadRequest, RateLimited
 from settings import Settings
 
 
@@ -97,7 +97,15 @@ class CircuitBreaker:
         self.last_error = ""
 
     def record_failure(self, error: BackendError) -> None:
-        """Count a failure the backend is responsible for (a bad request is the caller's, not counted)."""
+        """Count a failure the backend is responsible for.
+
+        A bad request (too long, invalid text) is the caller's: it is not counted, and a probe
+        it ended gave no verdict, so the next request may probe. Otherwise anyone able to send a
+        malformed request could pause a backend for everybody.
+        """
+        if isinstance(error, BadRequest):
+            self.release_probe()
+            return
         self.last_error = error.message
         was_probe = self._probe_in_flight
         self._probe_in_flight = False

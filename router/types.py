@@ -96,6 +96,9 @@ class CallRecord:
     message_count: int = 0
     #: Why the answer is missing or incomplete (safe to show); empty when it finished.
     error: str = ""
+    #: Every model tried refused the request itself (too long, invalid text) before any answer:
+    #: the caller's to fix (the API answers 400), not a failure of the backends.
+    request_rejected: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 
-from router.errors import AuthenticationFailed, BackendError, BackendUnavailable, BadRequest, RateLimited
+from router.errors import (
+    INVALID_UNICODE, AuthenticationFailed, BackendError, BackendUnavailable, BadRequest, RateLimited,
+)
 from router.types import Chunk
 
 
 async def translated(chunks: AsyncIterator[Chunk], translate: Callable[[Exception], BackendError]) -> AsyncIterator[Chunk]:
     """Pass `chunks` through; an SDK exception becomes `translate(exc)`.
 
+    Text the SDK cannot encode (a lone surrogate) is the caller's bad request on every provider.
     The router error is raised outside the handler, so the SDK error (which may quote the
     request or the key) never rides along as its `__context__`. Closing this stream closes
     `chunks` at once, which releases the provider's connection.
@@ -23,6 +26,8 @@ async def translated(chunks: AsyncIterator[Chunk], translate: Callable[[Exceptio
                 yield chunk
     except BackendError:
         raise
+    except UnicodeEncodeError:
+        failure = BadRequest(INVALID_UNICODE)
     except Exception as exc:
         failure = translate(exc)
     if failure is not None:

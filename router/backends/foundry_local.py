@@ -21,13 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from router.backends.base import Backend
-from router.errors import BackendError, BackendUnavailable
+from router.errors import INVALID_UNICODE, BackendError, BackendUnavailable, BadRequest
 from router.types import ChatMessage, Chunk, GenerationParams, Health, StreamEnd, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
 _APP_NAME = "HybridChat"
 _FINISH_REASONS = {0: "stop", 1: "error", 2: "stop", 3: "length", 4: "tool_calls"}
+#: The runtime's flErrorCode for a request it cannot take (too long, nothing to answer).
+_INVALID_ARGUMENT = 3
 _manager_lock = threading.Lock()
 
 
@@ -103,7 +105,7 @@ class FoundryLocalBackend(Backend):
             self._load_error = exc.message
         except Exception as exc:  # the SDK raises plain exceptions; keep the app up and say why
             log.exception("Foundry Local could not load %s", self.model_name)
-            self._load_error = f"the model could not be loaded ({type(exc).__name__}: {exc})"
+            self._load_error = f"the model could not be loaded ({type(exc).__name__}; the server log has the details)"
 
     def _register_local(self, manager, path: Path):
         """Bring-your-own-model: look the folder up first (registering twice raises), register if needed."""
@@ -183,7 +185,10 @@ class FoundryLocalBackend(Backend):
             while True:
                 item = await queue.get()
                 if isinstance(item, Exception):
-                    raise BackendError(f"the local model failed: {item}", backend=self.name) from item
+                    failure = classify_failure(item, self.name)
+                    level = logging.WARNING if isinstance(failure, BadRequest) else logging.ERROR
+                    log.log(level, "%s: %s", self.name, failure.message, exc_info=item)
+                    raise failure from None
                 yield item
                 if isinstance(item, StreamEnd):
                     break
@@ -224,6 +229,26 @@ class FoundryLocalBackend(Backend):
                     usage = final.get_usage()
                     reason = _FINISH_REASONS.get(int(final.finish_reason), "stop")
         return StreamEnd(Usage(usage.prompt_tokens, usage.completion_tokens), finish_reason=reason)
+
+
+def classify_failure(exc: Exception, backend: str) -> BackendError:
+    """The runtime's exception as a router error users may read.
+
+    The runtime's own text (C++ file names, signatures, token counts) stays in the log. A
+    request it cannot take is a `BadRequest`, the caller's to fix, which no breaker counts.
+    """
+    from foundry_local_sdk.exception import FoundryLocalException
+
+    if isinstance(exc, UnicodeEncodeError):
+        return BadRequest(INVALID_UNICODE, backend=backend)
+    if isinstance(exc, FoundryLocalException) and exc.error_code == _INVALID_ARGUMENT:
+        text = str(exc)
+        if "maximum context length" in text:
+            return BadRequest("the conversation is too long for this model", backend=backend)
+        if "nothing to generate from" in text:
+            return BadRequest("the request has no text to answer", backend=backend)
+        return BadRequest("the model cannot take this request", backend=backend)
+    return BackendError("the local model failed (the server log has the details)", backend=backend)
 
 
 def _cancel_quietly(request) -> None:

@@ -1,8 +1,15 @@
-"""The gateway inside the real app (`chainlit run app.py`), answered by the real embedded model."""
+"""The gateway inside the real app (`chainlit run app.py`), answered by the real embedded model.
+
+The cloud model is GPT through the real `openai` client, served by the local fake of OpenAI's
+wire protocol; it runs on its own event loop in this process, so a test reads every request
+it received.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 
 import httpx
@@ -10,29 +17,50 @@ import openai
 import pytest
 
 from _app_server import AppServer
+from _fake_servers import FakeServer
 
 KEY = "app-test-key-0123456789abcdef"
 EMBEDDED = "smollm2-135m"
+CLOUD = "gpt-4.1-mini"
 SHORT = [{"role": "user", "content": "Name one colour."}]
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def cloud():
+    """The fake OpenAI server on a background event loop, for the app's GPT backend."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(FakeServer("openai", models=("gpt-test",)).start(), loop).result(30)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, cloud):
     env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false",
-           "JSON_LOGS": "true"}
+           "JSON_LOGS": "true", "OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": cloud.base_url,
+           "OPENAI_MODEL": "gpt-test",
+           # A prompt filling the model's context takes ~45 s to read on two saturated cores.
+           "FIRST_TOKEN_TIMEOUT_S": "300"}
     with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
         _wait_until_ready(server)
         yield server
 
 
 def _wait_until_ready(server: AppServer, timeout_s: float = 180) -> None:
-    """The embedded model loads after start-up; /readyz says when it can answer."""
+    """The embedded model loads after start-up (the fake cloud is up at once); /readyz says when it can answer."""
     deadline = time.monotonic() + timeout_s
     last = ""
     while time.monotonic() < deadline:
         try:
             response = httpx.get(server.url + "/readyz", timeout=10)
-            if response.status_code == 200:
+            if response.status_code == 200 and response.json()["backends"]["foundry-local"]["available"]:
                 return
             last = response.text
         except httpx.HTTPError as exc:  # a busy machine may be slow to answer while the model loads
@@ -101,3 +129,105 @@ def test_a_signed_in_user_creates_uses_lists_and_revokes_a_key(app):
         assert http.delete(f"/gateway/keys/{created.json()['id']}").status_code == 404
         with pytest.raises(openai.AuthenticationError):
             user_client.models.list()
+
+
+def test_an_ordinary_request_pinned_to_gpt_reaches_the_cloud(client, cloud):
+    """The wiring the privacy tests rely on: without personal data, the pinned cloud model answers."""
+    before = len(cloud.generation_requests())
+    completion = client.chat.completions.create(
+        model=CLOUD, messages=[{"role": "system", "content": "Be brief."}, *SHORT], max_tokens=8,
+    )
+    assert completion.model == CLOUD and completion.choices[0].message.content == "Hello, world!"
+    assert len(cloud.generation_requests()) == before + 1
+
+
+@pytest.mark.parametrize("role", ["system", "developer"])
+def test_personal_data_in_a_system_or_developer_message_never_reaches_the_cloud(client, cloud, role):
+    before = len(cloud.requests)
+    messages = [
+        {"role": role, "content": "The user is Jane Doe, e-mail jane.doe@example.com, phone +62 812 3456 7890."},
+        {"role": "user", "content": "Write a one-line greeting."},
+    ]
+    raw = client.chat.completions.with_raw_response.create(model=CLOUD, messages=messages, max_tokens=8)
+    completion = raw.parse()
+    received = json.dumps([seen.body for seen in cloud.requests[before:]])
+    assert "jane.doe@example.com" not in received and "3456" not in received
+    assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
+    assert raw.headers["x-hybrid-private"] == "true"
+    assert any("local only" in reason for reason in completion.x_hybrid["reasons"])
+
+
+BAD_REQUESTS = {
+    "null user content": [{"role": "user", "content": None}],
+    "null system content": [{"role": "system", "content": None}, *SHORT],
+    "null assistant content": [*SHORT, {"role": "assistant", "content": None}, *SHORT],
+    "nothing but empty text": [{"role": "user", "content": ""}],
+    "more tokens than the estimate": [{"role": "user", "content": "😀" * 3500}],  # 10,500 tokens, 7,008 estimated
+    "system and last message alone too long": [{"role": "system", "content": "s " * 9500},
+                                               {"role": "user", "content": "u " * 9500}],
+}
+
+
+@pytest.mark.parametrize("messages", BAD_REQUESTS.values(), ids=BAD_REQUESTS)
+def test_bad_requests_are_400_without_internal_text_and_never_pause_the_local_model(client, messages):
+    for _ in range(4):  # more than the breaker's threshold
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model=EMBEDDED, messages=messages, max_tokens=8)
+        error = caught.value.body
+        assert error["type"] == "invalid_request_error"
+        assert ".cc" not in error["message"] and "fl::" not in error["message"], error
+    answered = client.chat.completions.create(model=EMBEDDED, messages=SHORT, max_tokens=8)
+    assert answered.model == EMBEDDED and answered.choices[0].message.content.strip()
+
+
+def test_the_runtimes_own_error_text_stays_in_the_log(app, client):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model=EMBEDDED, messages=BAD_REQUESTS["more tokens than the estimate"],
+                                       max_tokens=8)
+    assert "too long" in caught.value.body["message"]
+    assert "exceeds the model's maximum context length" in app.log()
+
+
+def test_a_ten_thousand_message_history_is_trimmed_to_fit_and_answered_by_the_local_model(client):
+    history = [{"role": ("user", "assistant")[i % 2], "content": f"Turn {i}: tell me about colour number {i}."}
+               for i in range(10_000)]
+    completion = client.with_options(timeout=300).chat.completions.create(
+        model=EMBEDDED, messages=[*history, *SHORT], max_tokens=8,
+    )
+    assert completion.model == EMBEDDED and completion.choices[0].message.content.strip()
+    assert 1000 < completion.usage.prompt_tokens < 8192, "the newest turns that fit were sent"
+
+
+def _post(app, body: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    return httpx.post(app.url + "/v1/chat/completions", content=body.encode(), headers=headers, timeout=120)
+
+
+def test_a_deeply_nested_body_is_400_not_a_server_error(app):
+    nested = "[" * 100_000 + "]" * 100_000
+    response = _post(app, f'{{"model": "{EMBEDDED}", "messages": {nested}}}')
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {"message": "The request body is nested too deeply.",
+                                        "type": "invalid_request_error", "param": None, "code": None}
+
+
+def test_a_lone_surrogate_is_400_naming_the_message_and_no_model_is_asked(app, cloud):
+    before = len(cloud.generation_requests())
+    body = json.dumps({"model": CLOUD, "messages": [*SHORT, {"role": "user", "content": "half an emoji: \ud83d"}]})
+    response = _post(app, body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == "messages.1.content" and "not valid Unicode" in error["message"]
+    assert len(cloud.generation_requests()) == before
+
+
+@pytest.mark.parametrize(("extra", "param"), [
+    ({"top_p": 5}, "top_p"),
+    ({"top_p": -0.1}, "top_p"),
+    ({"stream": "yes"}, "stream"),
+    ({"stream": True, "stream_options": {"include_usage": "yes"}}, "stream_options.include_usage"),
+])
+def test_out_of_range_or_mistyped_parameters_are_400_naming_them(app, extra, param):
+    response = _post(app, json.dumps({"model": EMBEDDED, "messages": SHORT, "max_tokens": 4} | extra))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
-from _fake_servers import Fail
+from _fake_servers import Fail, Reply
 from gateway.api_keys import issue_key, revoke_key
 from persistence import usage_summary
 
@@ -104,6 +104,8 @@ async def test_an_unknown_model_is_404_in_openai_format(running):
     ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
      "messages.0.content"),
     ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
+    ({"messages": [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+       "function": {"name": "f", "arguments": "{}"}}]}, *HELLO]}, "messages.0.tool_calls"),
     ({"messages": []}, "messages"),
 ])
 async def test_unsupported_or_invalid_requests_are_400_naming_the_parameter(running, extra, param):
@@ -180,6 +182,24 @@ async def test_a_failing_model_is_502_without_streaming_and_an_error_event_when_
     with pytest.raises(openai.APIError) as caught:
         [chunk async for chunk in stream]
     assert "could not" in caught.value.message
+
+
+async def test_a_request_the_model_refuses_is_400_streaming_or_not_and_never_pauses_it(running):
+    running.local.default = Fail(400, message="the scripted provider refused the request")
+    for _ in range(4):  # more than the breaker's threshold
+        with pytest.raises(openai.BadRequestError) as caught:
+            await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+        assert caught.value.body["type"] == "invalid_request_error"
+        assert caught.value.body["message"].startswith("The request was refused: ")
+
+    stream = await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO, stream=True)
+    with pytest.raises(openai.APIError) as caught:
+        [chunk async for chunk in stream]
+    assert caught.value.body["type"] == "invalid_request_error"
+
+    running.local.default = Reply()
+    completion = await running.client().chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+    assert completion.model == LOCAL_MODEL and completion.choices[0].message.content == "Hello, world!"
 
 
 async def test_a_failing_cloud_model_falls_back_and_the_answer_names_the_model_that_answered(running):

@@ -105,6 +105,13 @@ async def test_400_is_a_bad_request(openai_server, secret):
         await collect(gpt(openai_server, secret))
 
 
+async def test_text_that_is_not_valid_unicode_is_a_bad_request_and_nothing_is_sent(openai_server, secret):
+    with pytest.raises(BadRequest, match="not valid Unicode") as caught:
+        await collect(gpt(openai_server, secret), [ChatMessage("user", "a lone surrogate \ud800")])
+    assert not caught.value.transient and "codec" not in str(caught.value)
+    assert not openai_server.generation_requests()
+
+
 async def test_connection_dropped_mid_stream_is_a_transient_error_after_the_first_text(openai_server, secret):
     openai_server.script = [Reply(drop_after=2)]
     seen = []

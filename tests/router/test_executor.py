@@ -139,7 +139,7 @@ async def test_connection_dropped_mid_stream_is_finished_by_the_fallback(primary
     record = result.record
     assert record.fallbacks == ("fallback-model",) and record.finish_reason == "stop"
     # The broken attempt is billed by an estimate (no usage arrived), the fallback by its usage chunk.
-    assert record.completion_tokens == estimate_tokens(len("Hello, ")) + 4
+    assert record.completion_tokens == estimate_tokens("Hello, ") + 4
 
 
 def impatient(resilience, max_retries: int = 2):
@@ -224,6 +224,21 @@ async def test_a_bad_request_falls_back_without_tripping_the_breaker(openai_serv
 
     assert result.record.backend == "fallback" and result.record.retries == 0
     assert fast_resilience.breakers["primary"].consecutive_failures == 0
+
+
+async def test_a_request_every_model_refuses_is_marked_as_the_callers_fault(openai_server, fallback, fast_resilience, secret):
+    openai_server.script = [Fail(400)]
+    fallback.script = [Fail(413)]
+
+    refused = await run([openai_server, fallback], fast_resilience, secret)
+
+    assert refused.record.finish_reason == "error" and refused.record.request_rejected
+    assert all(breaker.consecutive_failures == 0 for breaker in fast_resilience.breakers.values())
+
+    openai_server.script = [Fail(400)]
+    fallback.script = [Fail(401)]
+    failed = await run([openai_server, fallback], fast_resilience, secret)
+    assert failed.record.finish_reason == "error" and not failed.record.request_rejected
 
 
 async def test_stopping_the_stream_early_yields_no_record_and_leaves_the_breaker_alone(openai_server, fast_resilience, secret):

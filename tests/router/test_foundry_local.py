@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
+import pytest
+from foundry_local_sdk.exception import FoundryLocalException
+
+from router.backends import foundry_local
+from router.errors import BackendError, BadRequest
 from router.types import ChatMessage, GenerationParams, StreamEnd, TextDelta
 
 STORY = [ChatMessage("user", "Write a very long story about a dragon who learns to cook.")]
@@ -58,3 +64,26 @@ async def test_closing_the_stream_early_cancels_the_generation(foundry_backend):
     # Half of the remaining tokens' time as the margin: noise stays well below it, an
     # uncancelled story would exceed it twice over.
     assert after_cancel < idle + 140 * seconds_per_token
+
+
+@pytest.mark.parametrize(("messages", "says"), [
+    ([ChatMessage("user", "")], "no text"),
+    ([ChatMessage("user", "漢字" * 6000)], "too long"),  # ~24,000 tokens in 12,000 characters
+    ([ChatMessage("user", "hi \ud800")], "not valid Unicode"),
+])
+async def test_a_request_the_model_cannot_take_is_a_bad_request_and_only_the_log_has_the_runtimes_text(
+    foundry_backend, caplog, messages, says,
+):
+    params = GenerationParams(model=foundry_backend.model_name, max_tokens=4, temperature=0)
+    with caplog.at_level(logging.WARNING, logger="router.backends.foundry_local"):
+        with pytest.raises(BadRequest) as caught:
+            [c async for c in foundry_backend.stream(messages, params)]
+    assert says in caught.value.message
+    assert ".cc" not in str(caught.value) and "fl::" not in str(caught.value) and "codec" not in str(caught.value)
+    assert caplog.records and caplog.records[-1].exc_info, "the log keeps the runtime's own error"
+
+
+def test_an_internal_runtime_error_is_a_backend_failure_without_its_text():
+    error = foundry_local.classify_failure(FoundryLocalException("session.cc:88 fl::Run() out of memory", error_code=2), "fl")
+    assert type(error) is BackendError and error.backend == "fl"
+    assert ".cc" not in error.message and "memory" not in error.message

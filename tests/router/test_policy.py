@@ -82,6 +82,28 @@ def test_cloud_profile_with_personal_data_asks_first_and_honours_each_answer():
     assert "you chose to answer locally" in local.reasons[0]
 
 
+@pytest.mark.parametrize("system", [["PERSONAL"], ["Be brief.", "PERSONAL"]])
+def test_personal_data_in_a_system_turn_a_client_sent_is_private(system):
+    """API clients write their own system (and developer) turns: they may hold personal data too."""
+    turns = tuple(ChatMessage("system", PERSONAL if text == "PERSONAL" else text) for text in system)
+    client = RouteRequest(messages=(*turns, ChatMessage("user", ORDINARY)), profile="gpt-4.1-mini")
+    decision = decide(client, CATALOG, ALL_UP)
+    assert decision.private and decision.privacy_kinds == ("email",) and not ids(decision)
+    assert decision.privacy_findings[0].source == f"history[{len(system) - 1}]"
+
+
+def test_only_the_apps_own_leading_system_prompt_is_exempt_from_the_scan():
+    own = ChatMessage("system", "You are Hybrid Chat. Write to the author at rina@example.com.")
+    exempt = decide(RouteRequest(messages=(own, ChatMessage("user", ORDINARY)), own_system_prompt=True),
+                    CATALOG, ALL_UP, score=HIGH)
+    assert not exempt.private and exempt.route == "cloud"
+    later = RouteRequest(messages=(own, ChatMessage("system", PERSONAL), ChatMessage("user", ORDINARY)),
+                         own_system_prompt=True)
+    assert decide(later, CATALOG, ALL_UP, score=HIGH).private
+    with pytest.raises(ValueError, match="system"):
+        RouteRequest(messages=(ChatMessage("user", ORDINARY),), own_system_prompt=True)
+
+
 def test_a_private_chat_or_strict_mode_overrides_a_cloud_profile_without_asking():
     marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private=True, privacy_choice="send"), CATALOG, ALL_UP)
     assert marked.private and marked.route == "local" and not marked.needs_confirmation

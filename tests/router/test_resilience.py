@@ -97,6 +97,21 @@ def test_a_stopped_probe_lets_the_next_request_probe():
     assert breaker.allow()
 
 
+def test_a_bad_request_is_the_callers_fault_never_counted_and_a_probe_it_ended_is_released():
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=2, cooldown_s=30, clock=clock)
+    for _ in range(5):
+        breaker.record_failure(BadRequest("the conversation is too long for this model", status_code=400))
+    assert breaker.state == "closed" and breaker.consecutive_failures == 0 and breaker.allow()
+
+    for _ in range(2):
+        breaker.record_failure(BackendError("HTTP 500", transient=True))
+    clock.now += 31
+    assert breaker.allow()  # the probe, which the client's bad request ends without a verdict
+    breaker.record_failure(BadRequest("400"))
+    assert breaker.state == "half-open" and breaker.allow(), "the next request may probe"
+
+
 def test_resilience_from_settings_and_one_breaker_per_backend():
     resilience = Resilience.from_settings(Settings(FIRST_TOKEN_TIMEOUT_S=7, MAX_RETRIES=4, BREAKER_FAILURE_THRESHOLD=9))
     assert resilience.timeouts.first_token_s == 7 and resilience.retry.max_retries == 4
