@@ -10,11 +10,13 @@ and the `x_hybrid` field carry the route and its reasons.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import APIRouter
@@ -27,12 +29,14 @@ from gateway.metrics import count_error, observe_answer, observe_route
 from gateway.request_logs import bind_request_id
 from gateway.service import ROUTE_NAME, Caller, Gateway
 from router import (
-    AUTO_PROFILE, BackendError, ChatMessage, Completed, Notice, RouteDecision, RouteRequest, TextDelta,
+    AUTO_PROFILE, AnswerStream, BackendError, CallRecord, ChatMessage, Notice, RouteDecision, RouteRequest, TextDelta,
 )
 
 log = logging.getLogger("hybrid_chat.gateway")
 SOURCE = "gateway"
 DEFAULT_TEMPERATURE = 0.7
+#: Charges still being recorded after their request was cancelled (the event loop holds tasks only weakly).
+_pending_charges: set[asyncio.Task] = set()
 
 
 class _Part(BaseModel):
@@ -174,16 +178,16 @@ def openai_routes(gateway: Gateway) -> APIRouter:
             return exc.response({"x-request-id": rid})
         max_tokens = parsed.max_completion_tokens or parsed.max_tokens
         temperature = DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature
-        events = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
+        answer = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
         headers = _route_headers(rid, decision)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if parsed.stream:
             include_usage = bool(parsed.stream_options and parsed.stream_options.include_usage)
-            chunks = _stream(gateway, caller, decision, events, completion_id, include_usage)
+            chunks = _stream(gateway, caller, decision, answer, completion_id, include_usage)
             return StreamingResponse(chunks, media_type="text/event-stream",
                                      headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            return JSONResponse(await _complete(gateway, caller, decision, events, completion_id), headers=headers)
+            return JSONResponse(await _complete(gateway, caller, decision, answer, completion_id), headers=headers)
         except GatewayError as exc:
             return exc.response(headers)
 
@@ -193,24 +197,22 @@ def openai_routes(gateway: Gateway) -> APIRouter:
     return api
 
 
-async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, events, completion_id: str) -> dict:
+async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream,
+                    completion_id: str) -> dict:
     """A non-streaming completion: the whole answer, or a 502 when the model failed."""
     parts: list[str] = []
-    record = None
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, Notice):
-                log.info("notice: %s", event.text)
-            elif isinstance(event, Completed):
-                record = event.record
+        async with _charged(gateway, caller, answer):
+            async for event in answer:
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                elif isinstance(event, Notice):
+                    log.info("notice: %s", event.text)
     except BackendError as exc:
         count_error(SOURCE, "backend")
         raise GatewayError(502, f"The model could not answer: {exc}", type="server_error",
                            code="backend_error") from exc
-    assert record is not None, "the router's stream always ends with Completed"
-    await _account(gateway, caller, record)
+    record = answer.record()
     if record.error:
         raise GatewayError(502, f"The model could not answer: {record.error}", type="server_error",
                            code="backend_error")
@@ -224,7 +226,8 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, e
 
 
 async def _stream(
-    gateway: Gateway, caller: Caller, decision: RouteDecision, events, completion_id: str, include_usage: bool
+    gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream, completion_id: str,
+    include_usage: bool,
 ) -> AsyncIterator[bytes]:
     """SSE chunks: the role, the text deltas, the finish reason, usage if asked, then [DONE]."""
     created = int(time.time())
@@ -235,19 +238,18 @@ async def _stream(
 
     yield _sse(chunk({"role": "assistant", "content": ""}))
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                yield _sse(chunk({"content": event.text}))
-            elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
-                log.info("notice: %s", event.text)
-            elif isinstance(event, Completed):
-                record = event.record
+        async with _charged(gateway, caller, answer):
+            async for event in answer:
+                if isinstance(event, TextDelta):
+                    yield _sse(chunk({"content": event.text}))
+                elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
+                    log.info("notice: %s", event.text)
     except BackendError as exc:
         count_error(SOURCE, "backend")
         yield _sse(GatewayError(502, f"The model could not answer: {exc}", type="server_error",
                                 code="backend_error").body())
         return
-    await _account(gateway, caller, record)
+    record = answer.record()
     if record.error:
         yield _sse(GatewayError(502, f"The model could not finish: {record.error}", type="server_error",
                                 code="backend_error").body())
@@ -262,10 +264,32 @@ async def _stream(
     yield _sse("[DONE]")
 
 
-async def _account(gateway: Gateway, caller: Caller, record) -> None:
+@asynccontextmanager
+async def _charged(gateway: Gateway, caller: Caller, answer: AnswerStream) -> AsyncIterator[None]:
+    """Charge `caller` for `answer` when the block ends, however it ends.
+
+    A client that goes away mid-stream ends the block with a cancellation (or by closing the
+    generator): the model is stopped, and what it generated until then is still billed, so
+    budgets cannot be dodged by disconnecting. The charge is shielded from that cancellation.
+    """
+    try:
+        yield
+    finally:
+        try:
+            await answer.aclose()
+        finally:
+            record = answer.record()
+            if record is not None:  # None: nothing was sent, nothing to bill
+                charge = asyncio.ensure_future(_account(gateway, caller, record))
+                _pending_charges.add(charge)
+                charge.add_done_callback(_pending_charges.discard)
+                await asyncio.shield(charge)
+
+
+async def _account(gateway: Gateway, caller: Caller, record: CallRecord) -> None:
     observe_answer(record, SOURCE)
-    log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s%s", record.model_id,
+    log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s, finish %s%s", record.model_id,
              record.prompt_tokens, record.completion_tokens,
-             "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s,
+             "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s, record.finish_reason,
              f", error: {record.error}" if record.error else "")
     await gateway.record(caller, record)

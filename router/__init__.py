@@ -18,6 +18,7 @@ from router.errors import (
     AuthenticationFailed, BackendError, BackendTimeout, BackendUnavailable, BadRequest,
     NoBackendAvailable, RateLimited,
 )
+from router.executor import AnswerStream
 from router.explain import decision_record, describe_findings, describe_route
 from router.policy import RoutingPolicy
 from router.privacy import Finding, PrivacyReport
@@ -27,7 +28,7 @@ from router.types import (
 )
 
 __all__ = [
-    "AUTO_PROFILE", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
+    "AUTO_PROFILE", "AnswerStream", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
     "BackendUnavailable", "BadRequest", "CallRecord", "CatalogError", "ChatMessage", "Chunk",
     "Completed", "ComplexityScore", "ComplexityScorer", "Finding", "GenerationParams", "Health",
     "ModelCatalog", "ModelSpec", "NoBackendAvailable", "Notice", "PrivacyChoice", "PrivacyReport",

@@ -27,7 +27,9 @@ from router.backends.base import Backend
 from router.decision import RouteDecision
 from router.errors import BackendError, BadRequest, NoBackendAvailable
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
-from router.types import ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta
+from router.types import (
+    CallRecord, ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +60,22 @@ async def execute(
     max_tokens: int,
     temperature: float = 0.7,
     resilience: Resilience | None = None,
+    meter: CallMeter | None = None,
 ) -> AsyncIterator[RouterEvent]:
     """Yield `TextDelta`s, `Notice`s when the user should know something, then one `Completed`.
 
     Raises `NoBackendAvailable` only when nothing was sent: the decision lists no model,
     or every one is disabled or paused by its breaker. Any failure after a request went
     out ends the stream normally: a `Notice` says what happened and the `Completed`
-    record carries `finish_reason="error"` and `error`.
+    record carries `finish_reason="error"` and `error`. `meter` (see `AnswerStream`)
+    lets the caller read what was spent when it stops the stream before its end.
     """
     if not decision.candidates:
         raise NoBackendAvailable("; ".join(decision.reasons) or "no model can answer now")
     resilience = resilience or shared_resilience()
     timeouts = resilience.timeouts
     deadline = time.monotonic() + timeouts.total_s
-    meter = CallMeter(message_count=len(messages))
+    meter = meter or CallMeter(message_count=len(messages))
     shown: list[str] = []  # everything the user has seen, across fallbacks
     problems: list[str] = []  # one sentence per candidate that could not answer (or finish)
     told = 0  # how many of them the user has read in a Notice
@@ -137,6 +141,40 @@ async def execute(
     ending = "No other model this conversation may use could finish it." if shown else "No model could answer."
     yield Notice(" ".join([*problems[told:], ending]))
     yield Completed(meter.record(finish_reason="error", error=" ".join(problems)))
+
+
+class AnswerStream:
+    """`execute` as an async iterator that can say what the answer cost, however it ended.
+
+    Providers bill what they generated even when nobody read it to the end, so a caller
+    that stops early (an API client went away) still charges the user: `record()` is then
+    the accounting so far (broken-off attempts estimated, see `router.accounting`).
+    """
+
+    def __init__(self, decision: RouteDecision, messages: Sequence[ChatMessage], backends: Mapping[str, Backend],
+                 **options) -> None:
+        self._meter = CallMeter(message_count=len(messages))
+        self._events = execute(decision, messages, backends, meter=self._meter, **options)
+        self._completed: CallRecord | None = None
+
+    def __aiter__(self) -> AnswerStream:
+        return self
+
+    async def __anext__(self) -> RouterEvent:
+        event = await anext(self._events)
+        if isinstance(event, Completed):
+            self._completed = event.record
+        return event
+
+    async def aclose(self) -> None:
+        """Stop the answer (a no-op once it ended): the provider's stream is closed at once."""
+        await self._events.aclose()
+
+    def record(self) -> CallRecord | None:
+        """The `Completed` record; before it, what was spent so far (None while nothing was sent)."""
+        if self._completed is not None:
+            return self._completed
+        return self._meter.record(finish_reason="cancelled") if self._meter.attempts else None
 
 
 def _retry_delay(

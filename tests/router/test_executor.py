@@ -15,7 +15,8 @@ from router.backends.ollama import OllamaBackend
 from router.catalog import ModelSpec
 from router.decision import RouteDecision
 from router.errors import NoBackendAvailable
-from router.executor import CONTINUE_INSTRUCTION, execute
+from router.accounting import estimate_tokens
+from router.executor import CONTINUE_INSTRUCTION, AnswerStream, execute
 from router.resilience import CircuitBreaker, RetryPolicy
 from router.types import ChatMessage, Completed, Notice, TextDelta
 
@@ -237,6 +238,22 @@ async def test_stopping_the_stream_early_yields_no_record_and_leaves_the_breaker
     assert first == TextDelta("w0 ")
     breaker = fast_resilience.breakers["primary"]
     assert breaker.state == "closed" and breaker.consecutive_failures == 0
+
+
+async def test_an_answer_closed_early_still_says_what_it_cost(openai_server, fast_resilience, secret):
+    openai_server.default = Reply(chunks=tuple(f"w{i} " for i in range(50)))
+    backends = {"primary": backend_for(openai_server, "primary", secret)}
+    decision = RouteDecision((spec_for(openai_server, "primary"),), False, ("test",))
+
+    answer = AnswerStream(decision, MESSAGES, backends, max_tokens=64, resilience=fast_resilience)
+    assert answer.record() is None, "nothing was sent yet"
+    seen = [(await anext(answer)).text for _ in range(3)]
+    await answer.aclose()  # the caller went away: no Completed event will come
+
+    record = answer.record()
+    assert record.finish_reason == "cancelled" and record.model_id == "primary-model"
+    assert record.completion_tokens == estimate_tokens("".join(seen)) and record.prompt_tokens > 0
+    assert record.cost_usd > 0
 
 
 async def test_mid_stream_failure_is_finished_by_the_real_local_model(openai_server, foundry_backend, fast_resilience, secret):
