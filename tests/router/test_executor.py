@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from _fake_servers import Fail, FakeServer, Reply
+from _fake_servers import Fail, FakeServer, Hangup, Reply
 from _secret import SECRET
 from router.backends.gemini import GeminiBackend
 from router.backends.gpt import GPTBackend
@@ -140,6 +140,20 @@ async def test_connection_dropped_mid_stream_is_finished_by_the_fallback(primary
     assert record.fallbacks == ("fallback-model",) and record.finish_reason == "stop"
     # The broken attempt is billed by an estimate (no usage arrived), the fallback by its usage chunk.
     assert record.completion_tokens == 2 + 4
+
+
+async def test_a_provider_that_cannot_be_reached_is_named_without_its_address(
+    primary, fallback, fast_resilience, secret, caplog
+):
+    primary.default = Hangup()
+    caplog.set_level(logging.INFO)
+
+    result = await run([primary, fallback], fast_resilience, secret)
+
+    address = f"127.0.0.1:{primary.port}"
+    assert result.text == "from the fallback" and "Primary Model could not answer" in result.notices[0]
+    assert address not in result.transcript and "http" not in result.transcript, "notes are kept in the chat"
+    assert address in caplog.text, "the log keeps the address for the operator"
 
 
 def impatient(resilience, max_retries: int = 2):
