@@ -6,6 +6,12 @@ a message with personal data pinned to a cloud model is answered by a local mode
 integrations), and the response says so: `model` names the model that really answered
 (as OpenAI names the snapshot), and the `x-hybrid-private` / `x-hybrid-model` headers
 and the `x_hybrid` field carry the route and its reasons.
+
+When a model fails mid-answer and another one finishes it, the answer marks the seam
+(see `router.continuation`) and `x_hybrid.models` lists both. A completion's `model` and
+`x-hybrid-model` name the model that finished it; a stream's headers go out before the
+first token, so there `x-hybrid-model` names the model the answer starts with, and each
+chunk's `model` names the model that wrote it.
 """
 
 from __future__ import annotations
@@ -104,18 +110,18 @@ def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]
     return request, messages
 
 
-def _route_headers(rid: str, decision: RouteDecision) -> dict[str, str]:
+def _route_headers(rid: str, decision: RouteDecision, model_id: str) -> dict[str, str]:
     return {
         "x-request-id": rid,
-        "x-hybrid-model": decision.model.id,
+        "x-hybrid-model": model_id,
         "x-hybrid-route": decision.route,
         "x-hybrid-private": "true" if decision.private else "false",
     }
 
 
-def _route_info(decision: RouteDecision) -> dict:
-    return {"backend": decision.model.provider, "route": decision.route, "private": decision.private,
-            "reasons": list(decision.reasons)}
+def _route_info(decision: RouteDecision, record: CallRecord) -> dict:
+    return {"backend": record.backend, "models": list(record.models), "route": decision.route,
+            "private": decision.private, "reasons": list(decision.reasons)}
 
 
 def _usage(prompt: int, completion: int) -> dict:
@@ -179,7 +185,7 @@ def openai_routes(gateway: Gateway) -> APIRouter:
         max_tokens = parsed.max_completion_tokens or parsed.max_tokens
         temperature = DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature
         answer = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
-        headers = _route_headers(rid, decision)
+        headers = _route_headers(rid, decision, decision.model.id)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if parsed.stream:
             include_usage = bool(parsed.stream_options and parsed.stream_options.include_usage)
@@ -187,9 +193,10 @@ def openai_routes(gateway: Gateway) -> APIRouter:
             return StreamingResponse(chunks, media_type="text/event-stream",
                                      headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            return JSONResponse(await _complete(gateway, caller, decision, answer, completion_id), headers=headers)
+            completion = await _complete(gateway, caller, decision, answer, completion_id)
         except GatewayError as exc:
             return exc.response(headers)
+        return JSONResponse(completion, headers=_route_headers(rid, decision, completion["model"]))
 
     api.add_api_route("/v1/models", list_models, methods=["GET"], name=ROUTE_NAME, include_in_schema=False)
     api.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], name=ROUTE_NAME,
@@ -221,7 +228,7 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, a
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
                      "finish_reason": record.finish_reason or "stop", "logprobs": None}],
         "usage": _usage(record.prompt_tokens, record.completion_tokens),
-        "x_hybrid": _route_info(decision),
+        "x_hybrid": _route_info(decision, record),
     }
 
 
@@ -241,7 +248,7 @@ async def _stream(
         async with _charged(gateway, caller, answer):
             async for event in answer:
                 if isinstance(event, TextDelta):
-                    yield _sse(chunk({"content": event.text}))
+                    yield _sse(chunk({"content": event.text}, model=answer.model_id))
                 elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
                     log.info("notice: %s", event.text)
     except BackendError as exc:
@@ -255,7 +262,7 @@ async def _stream(
                                 code="backend_error").body())
         return
     final = chunk({}, record.finish_reason or "stop", record.model_id)
-    final["x_hybrid"] = _route_info(decision)
+    final["x_hybrid"] = _route_info(decision, record)
     yield _sse(final)
     if include_usage:
         yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created,

@@ -4,13 +4,8 @@ Per candidate (in the decision's order, so a private route never reaches a cloud
 skip it while its circuit breaker is open; otherwise stream under the first-token and
 whole-answer timeouts, retrying transient failures that happened before any text.
 A failure after text was shown is not retried on the same backend (it may fail the
-same way while the user waits): the next candidate continues the answer instead.
-
-How a fallback continues a cut-off answer: it gets the conversation, the partial
-answer as an assistant turn, and a user turn asking it to carry on from exactly
-where it stopped. Pure assistant-prefix continuation would be neater, but the
-OpenAI chat API does not support prefill and Gemini and small local models honour
-it unevenly, while an explicit instruction works the same on all four providers.
+same way while the user waits): the next candidate continues the answer instead
+(`router.continuation` says how, and how the two parts are joined).
 """
 
 from __future__ import annotations
@@ -24,6 +19,7 @@ from functools import lru_cache
 
 from router.accounting import CallMeter
 from router.backends.base import Backend
+from router.continuation import Seam, continuation_messages
 from router.decision import RouteDecision
 from router.errors import BackendError, BadRequest, NoBackendAvailable
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
@@ -33,11 +29,6 @@ from router.types import (
 
 log = logging.getLogger(__name__)
 
-CONTINUE_INSTRUCTION = (
-    "Your previous answer was cut off by a technical problem. Continue it from exactly where it "
-    "stopped, without repeating anything and without mentioning the interruption."
-)
-
 
 @lru_cache(maxsize=1)
 def shared_resilience() -> Resilience:
@@ -45,11 +36,6 @@ def shared_resilience() -> Resilience:
     from settings import get_settings
 
     return Resilience.from_settings(get_settings())
-
-
-def continuation_messages(messages: Sequence[ChatMessage], partial: str) -> list[ChatMessage]:
-    """The conversation a fallback gets to finish `partial` (see the module docstring for why)."""
-    return [*messages, ChatMessage("assistant", partial), ChatMessage("user", CONTINUE_INSTRUCTION)]
 
 
 async def execute(
@@ -101,6 +87,7 @@ async def execute(
         retries = 0
         while True:
             attempt = meter.begin(spec, backend.name, conversation)
+            seam = Seam(spec.label, "".join(shown)) if shown else None
             try:
                 async with aclosing(with_timeouts(
                     backend.stream(conversation, params),
@@ -109,10 +96,14 @@ async def execute(
                     async for chunk in chunks:
                         if isinstance(chunk, TextDelta):
                             meter.text(attempt, chunk.text)
-                            shown.append(chunk.text)
-                            yield chunk
+                            if text := (seam.feed(chunk.text) if seam else chunk.text):
+                                shown.append(text)
+                                yield TextDelta(text)
                         elif isinstance(chunk, StreamEnd):
                             attempt.end = chunk
+                if seam and (text := seam.end()):
+                    shown.append(text)
+                    yield TextDelta(text)
             except BackendError as error:
                 error.backend = error.backend or backend.name
                 log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
@@ -165,6 +156,11 @@ class AnswerStream:
         if isinstance(event, Completed):
             self._completed = event.record
         return event
+
+    @property
+    def model_id(self) -> str | None:
+        """The catalog id of the model writing the answer now (None before the first request)."""
+        return self._meter.attempts[-1].spec.id if self._meter.attempts else None
 
     async def aclose(self) -> None:
         """Stop the answer (a no-op once it ended): the provider's stream is closed at once."""

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "router"))
 
 from _app_server import AppServer, chat_users  # noqa: E402
-from _fake_servers import FakeServer, Hangup  # noqa: E402
+from _fake_servers import FakeServer, Hangup, Reply  # noqa: E402
 from _socketio_client import ChatSession, sign_in  # noqa: E402
 from test_history import route_output  # noqa: E402
 
@@ -71,3 +71,15 @@ async def test_a_fallback_note_names_no_address_and_the_chat_stays_open_to_the_c
         sent = cloud.generation_requests()[-1].body["messages"]
         assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
         assert "could not answer" not in sent[2]["content"], "the app's own notes are not part of the conversation"
+
+
+async def test_a_mid_answer_fallback_marks_the_seam_as_the_api_does_and_the_route_names_both_models(app, cloud):
+    cloud.script = [Reply(chunks=("The", " rest never arrives"), drop_after=1)]  # breaks off after "The"
+    cookies = await sign_in(app.url, "alice", USERS["alice"])
+    async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+        answer = (await chat.send("Explain what a hash map is."))["output"]
+
+        assert answer.startswith("The\n\n> GPT-4.1 mini stopped in the middle of the answer"), answer
+        assert " [… continued by SmolLM2 135M (Foundry Local)] " in answer
+        assert "previous answer" not in answer.lower(), "the internal instruction stays out of the answer"
+        assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)" in route_output(chat)

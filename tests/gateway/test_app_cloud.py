@@ -100,3 +100,39 @@ async def test_a_client_that_disconnects_mid_stream_is_charged_for_what_was_gene
     with pytest.raises(openai.RateLimitError) as refused:
         await client(app, user).chat.completions.create(model=CLOUD, messages=[{"role": "user", "content": "Hi."}])
     assert refused.value.body["code"] == "daily_tokens", "the charge counts against the daily budget"
+
+
+CUT_OFF = Reply(chunks=("The", " rest never arrives"), drop_after=1)  # the cloud breaks off after "The"
+QUESTION = [{"role": "user", "content": "Explain what a hash map is."}]
+
+
+async def test_a_mid_answer_fallback_stream_marks_the_seam_and_names_every_model(app, cloud):
+    cloud.script = [CUT_OFF]
+    raw = await client(app, "svc-fallback").chat.completions.with_raw_response.create(
+        model=CLOUD, messages=QUESTION, stream=True, temperature=0, max_tokens=60,
+    )
+    chunks = [chunk async for chunk in raw.parse()]
+
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("The [… continued by SmolLM2 135M (Foundry Local)]"), text
+    assert not INSTRUCTION.search(text), f"the internal instruction stays out of the answer: {text!r}"
+    # Headers go out before the first token: they name the model the answer starts with, as its chunks do.
+    assert raw.headers["x-hybrid-model"] == chunks[0].model == CLOUD
+    by_model = [(c.model, c.choices[0].delta.content) for c in chunks if c.choices and c.choices[0].delta.content]
+    seam = next(i for i, (_, content) in enumerate(by_model) if SEAM.search(content))
+    assert [model for model, _ in by_model] == [CLOUD] * seam + [LOCAL] * (len(by_model) - seam)
+    final = chunks[-1]
+    assert final.model == LOCAL and final.x_hybrid["models"] == [CLOUD, LOCAL]
+
+
+async def test_a_mid_answer_fallback_completion_names_the_same_model_in_header_and_body(app, cloud):
+    cloud.script = [CUT_OFF]
+    raw = await client(app, "svc-fallback-json").chat.completions.with_raw_response.create(
+        model=CLOUD, messages=QUESTION, temperature=0, max_tokens=60,
+    )
+    completion = raw.parse()
+
+    text = completion.choices[0].message.content
+    assert SEAM.search(text) and not INSTRUCTION.search(text), text
+    assert raw.headers["x-hybrid-model"] == completion.model == LOCAL, "the model that finished the answer"
+    assert completion.x_hybrid["models"] == [CLOUD, LOCAL]
