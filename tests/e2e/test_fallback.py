@@ -36,8 +36,9 @@ async def cloud():
 
 @pytest.fixture(scope="module")
 async def app(cloud, tmp_path_factory):
-    env = {"CHAT_USERS": chat_users(USERS), "OPENAI_API_KEY": "sk-e2e-not-a-real-key", "OPENAI_BASE_URL": cloud.base_url,
-           "OPENAI_MODEL": "fake-gpt", "OLLAMA_ENABLED": "false", "MAX_RETRIES": "0", "MAX_OUTPUT_TOKENS": "24"}
+    env = {"CHAT_USERS": chat_users(USERS), "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
+           "OPENAI_BASE_URL": cloud.base_url, "OPENAI_MODEL": "fake-gpt", "OLLAMA_ENABLED": "false",
+           "MAX_RETRIES": "0", "MAX_OUTPUT_TOKENS": "24"}
     server = AppServer(tmp_path_factory.mktemp("fallback"), env=env)
     # Started from a thread: the fake cloud must keep answering in this event loop meanwhile.
     await asyncio.to_thread(server.__enter__)

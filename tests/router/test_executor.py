@@ -132,7 +132,8 @@ async def test_connection_dropped_mid_stream_is_finished_by_the_fallback(primary
 
     assert result.text == "Hello, [… continued by Fallback Model] from the fallback", "the seam is marked"
     assert result.transcript.startswith("Hello, [Primary Model stopped in the middle of the answer")
-    assert result.transcript.endswith("Continuing with Fallback Model.][… continued by Fallback Model] from the fallback")
+    assert result.transcript.endswith("Continuing with Fallback Model.][… continued by Fallback Model] "
+                                      "from the fallback")
     sent = fallback.generation_requests()[0].body["messages"]
     assert sent[:2] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Greet the world"}]
     assert sent[2:] == [{"role": "assistant", "content": "Hello, "}, {"role": "user", "content": CONTINUE_INSTRUCTION}]
