@@ -343,10 +343,12 @@ async def _stream_answer(
     async with cl.Step(name="Route", type="tool", show_input=False) as route:
         route.output = _route_summary(decision)
     reply = cl.Message(content="", author=decision.model.label)
+    said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
     try:
         async for event in router.stream(decision, messages):
             if isinstance(event, TextDelta):
+                said.append(event.text)
                 await reply.stream_token(event.text)
             elif isinstance(event, Notice):
                 await reply.stream_token(f"\n\n> {event.text}\n\n")
@@ -359,8 +361,8 @@ async def _stream_answer(
                     failure = BackendError(event.record.error)
     except asyncio.CancelledError:
         # The user pressed stop: keep what they already saw, in the chat and in the history.
-        if reply.content:
-            remember(reply.content)
+        if said:
+            remember("".join(said))
         await _finish(reply, route, suffix="\n\n*(stopped)*")
         raise
     except BackendError as exc:
@@ -374,12 +376,12 @@ async def _stream_answer(
         return
     if failure is not None:
         # Keep what was already shown, and say below it what went wrong and what to do.
-        if reply.content:
-            remember(reply.content)
+        if said:
+            remember("".join(said))
         suffix = "\n\n" if reply.content else ""
         await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
         return
-    remember(reply.content)
+    remember("".join(said))
     reply.elements = citation_elements(sources.passages or [], sources.project)
     reply.actions = [cl.Action(
         name="save_to_knowledge", label="Save to knowledge", icon="bookmark-plus",

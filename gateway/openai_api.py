@@ -10,15 +10,23 @@ and the `x_hybrid` field carry the route and its reasons.
 A request the client got wrong is a 400 before any model sees it (null content, text that
 is not valid Unicode, a conversation too long even when trimmed as the chat trims it), so
 no client can make a backend fail, let alone pause it for everybody.
+
+When a model fails mid-answer and another one finishes it, the answer marks the seam
+(see `router.continuation`) and `x_hybrid.models` lists both. A completion's `model` and
+`x-hybrid-model` name the model that finished it; a stream's headers go out before the
+first token, so there `x-hybrid-model` names the model the answer starts with, and each
+chunk's `model` names the model that wrote it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import APIRouter
@@ -30,13 +38,15 @@ from gateway.errors import GatewayError
 from gateway.service import ROUTE_NAME, Caller, Gateway
 from operations import bind_request_id, count_error, observe_answer, observe_route
 from router import (
-    AUTO_PROFILE, BackendError, CallRecord, ChatMessage, Completed, ModelSpec, Notice, RouteDecision, RouteRequest,
-    TextDelta, fit_to_context, fits,
+    AUTO_PROFILE, AnswerStream, BackendError, CallRecord, ChatMessage, ModelSpec, Notice, RouteDecision,
+    RouteRequest, TextDelta, fit_to_context, fits,
 )
 
 log = logging.getLogger("hybrid_chat.gateway")
 SOURCE = "gateway"
 DEFAULT_TEMPERATURE = 0.7
+#: Charges still being recorded after their request was cancelled (the event loop holds tasks only weakly).
+_pending_charges: set[asyncio.Task] = set()
 
 
 class _Part(BaseModel):
@@ -152,18 +162,18 @@ def _failure(record: CallRecord, verb: str) -> GatewayError:
     return GatewayError(502, f"The model could not {verb}: {record.error}", type="server_error", code="backend_error")
 
 
-def _route_headers(rid: str, decision: RouteDecision) -> dict[str, str]:
+def _route_headers(rid: str, decision: RouteDecision, model_id: str) -> dict[str, str]:
     return {
         "x-request-id": rid,
-        "x-hybrid-model": decision.model.id,
+        "x-hybrid-model": model_id,
         "x-hybrid-route": decision.route,
         "x-hybrid-private": "true" if decision.private else "false",
     }
 
 
-def _route_info(decision: RouteDecision) -> dict:
-    return {"backend": decision.model.provider, "route": decision.route, "private": decision.private,
-            "reasons": list(decision.reasons)}
+def _route_info(decision: RouteDecision, record: CallRecord) -> dict:
+    return {"backend": record.backend, "models": list(record.models), "route": decision.route,
+            "private": decision.private, "reasons": list(decision.reasons)}
 
 
 def _usage(prompt: int, completion: int) -> dict:
@@ -229,18 +239,19 @@ def openai_routes(gateway: Gateway) -> APIRouter:
         except GatewayError as exc:
             return exc.response({"x-request-id": rid})
         temperature = DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature
-        events = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
-        headers = _route_headers(rid, decision)
+        answer = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
+        headers = _route_headers(rid, decision, decision.model.id)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if parsed.stream:
             include_usage = bool(parsed.stream_options and parsed.stream_options.include_usage)
-            chunks = _stream(gateway, caller, decision, events, completion_id, include_usage)
+            chunks = _stream(gateway, caller, decision, answer, completion_id, include_usage)
             return StreamingResponse(chunks, media_type="text/event-stream",
                                      headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            return JSONResponse(await _complete(gateway, caller, decision, events, completion_id), headers=headers)
+            completion = await _complete(gateway, caller, decision, answer, completion_id)
         except GatewayError as exc:
             return exc.response(headers)
+        return JSONResponse(completion, headers=_route_headers(rid, decision, completion["model"]))
 
     api.add_api_route("/v1/models", list_models, methods=["GET"], name=ROUTE_NAME, include_in_schema=False)
     api.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], name=ROUTE_NAME,
@@ -248,24 +259,22 @@ def openai_routes(gateway: Gateway) -> APIRouter:
     return api
 
 
-async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, events, completion_id: str) -> dict:
+async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream,
+                    completion_id: str) -> dict:
     """A non-streaming completion: the whole answer, or a 502 when the model failed."""
     parts: list[str] = []
-    record = None
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, Notice):
-                log.info("notice: %s", event.text)
-            elif isinstance(event, Completed):
-                record = event.record
+        async with _charged(gateway, caller, answer):
+            async for event in answer:
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                elif isinstance(event, Notice):
+                    log.info("notice: %s", event.text)
     except BackendError as exc:
         count_error(SOURCE, "backend")
         raise GatewayError(502, f"The model could not answer: {exc}", type="server_error",
                            code="backend_error") from exc
-    assert record is not None, "the router's stream always ends with Completed"
-    await _account(gateway, caller, record)
+    record = answer.record()
     if record.error:
         raise _failure(record, "answer")
     return {
@@ -273,12 +282,13 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, e
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
                      "finish_reason": record.finish_reason or "stop", "logprobs": None}],
         "usage": _usage(record.prompt_tokens, record.completion_tokens),
-        "x_hybrid": _route_info(decision),
+        "x_hybrid": _route_info(decision, record),
     }
 
 
 async def _stream(
-    gateway: Gateway, caller: Caller, decision: RouteDecision, events, completion_id: str, include_usage: bool
+    gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream, completion_id: str,
+    include_usage: bool,
 ) -> AsyncIterator[bytes]:
     """SSE chunks: the role, the text deltas, the finish reason, usage if asked, then [DONE]."""
     created = int(time.time())
@@ -289,24 +299,23 @@ async def _stream(
 
     yield _sse(chunk({"role": "assistant", "content": ""}))
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                yield _sse(chunk({"content": event.text}))
-            elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
-                log.info("notice: %s", event.text)
-            elif isinstance(event, Completed):
-                record = event.record
+        async with _charged(gateway, caller, answer):
+            async for event in answer:
+                if isinstance(event, TextDelta):
+                    yield _sse(chunk({"content": event.text}, model=answer.model_id))
+                elif isinstance(event, Notice):  # retries and fallbacks: for the operator, not inside the answer
+                    log.info("notice: %s", event.text)
     except BackendError as exc:
         count_error(SOURCE, "backend")
         yield _sse(GatewayError(502, f"The model could not answer: {exc}", type="server_error",
                                 code="backend_error").body())
         return
-    await _account(gateway, caller, record)
+    record = answer.record()
     if record.error:
         yield _sse(_failure(record, "finish").body())
         return
     final = chunk({}, record.finish_reason or "stop", record.model_id)
-    final["x_hybrid"] = _route_info(decision)
+    final["x_hybrid"] = _route_info(decision, record)
     yield _sse(final)
     if include_usage:
         yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created,
@@ -315,10 +324,32 @@ async def _stream(
     yield _sse("[DONE]")
 
 
-async def _account(gateway: Gateway, caller: Caller, record) -> None:
+@asynccontextmanager
+async def _charged(gateway: Gateway, caller: Caller, answer: AnswerStream) -> AsyncIterator[None]:
+    """Charge `caller` for `answer` when the block ends, however it ends.
+
+    A client that goes away mid-stream ends the block with a cancellation (or by closing the
+    generator): the model is stopped, and what it generated until then is still billed, so
+    budgets cannot be dodged by disconnecting. The charge is shielded from that cancellation.
+    """
+    try:
+        yield
+    finally:
+        try:
+            await answer.aclose()
+        finally:
+            record = answer.record()
+            if record is not None:  # None: nothing was sent, nothing to bill
+                charge = asyncio.ensure_future(_account(gateway, caller, record))
+                _pending_charges.add(charge)
+                charge.add_done_callback(_pending_charges.discard)
+                await asyncio.shield(charge)
+
+
+async def _account(gateway: Gateway, caller: Caller, record: CallRecord) -> None:
     observe_answer(record, SOURCE)
-    log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s%s", record.model_id,
+    log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s, finish %s%s", record.model_id,
              record.prompt_tokens, record.completion_tokens,
-             "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s,
+             "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s, record.finish_reason,
              f", error: {record.error}" if record.error else "")
     await gateway.record(caller, record)

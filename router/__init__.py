@@ -27,6 +27,7 @@ from router.errors import (
     AuthenticationFailed, BackendError, BackendTimeout, BackendUnavailable, BadRequest,
     NoBackendAvailable, RateLimited,
 )
+from router.executor import AnswerStream
 from router.explain import decision_record, describe_findings, describe_route
 from router.policy import RoutingPolicy
 from router.privacy import Finding, PrivacyReport, scan_text
@@ -36,7 +37,7 @@ from router.types import (
 )
 
 __all__ = [
-    "AUTO_PROFILE", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
+    "AUTO_PROFILE", "AnswerStream", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
     "BackendUnavailable", "BadRequest", "CallRecord", "CatalogError", "ChatMessage", "Chunk",
     "Completed", "ComplexityScore", "ComplexityScorer", "ENGLISH_PRACTICE_MODE", "Finding", "GENERAL_MODE",
     "GenerationParams", "Health", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",

@@ -62,6 +62,7 @@ class CallMeter:
         last = self.attempts[-1]
         primary = self.attempts[0].spec.id
         fallbacks = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.spec.id != primary))
+        answered = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.text or a.end is not None))
         usages = [(a.spec, a.usage) for a in self.attempts]
         return CallRecord(
             backend=last.backend,
@@ -75,6 +76,7 @@ class CallMeter:
             finish_reason=finish_reason,
             retries=self.retries,
             fallbacks=fallbacks,
+            models=answered,
             message_count=self.message_count,
             error=error,
             request_rejected=request_rejected,

@@ -8,16 +8,16 @@ database or Chroma: callers hand it the conversation and any retrieved passages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from router.backends.base import Backend
 from router.catalog import ModelCatalog
 from router.decision import RouteDecision, RouteRequest
-from router.executor import execute
+from router.executor import AnswerStream
 from router.policy import RoutingPolicy
 from router.registry import build_backends, load_catalog
 from router.resilience import Resilience
-from router.types import ChatMessage, Health, RouterEvent
+from router.types import ChatMessage, Health
 from settings import Settings
 
 
@@ -82,9 +82,12 @@ class Router:
     def stream(
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7,
         max_tokens: int | None = None,
-    ) -> AsyncIterator[RouterEvent]:
-        """Stream the answer of `decision`: text deltas, notices, then one `Completed`."""
-        return execute(
+    ) -> AnswerStream:
+        """Stream the answer of `decision`: text deltas, notices, then one `Completed`.
+
+        `max_tokens` may lower the configured limit (`output_limit`). A caller that stops early reads what was spent so far from the stream's `record()`.
+        """
+        return AnswerStream(
             decision, messages, self.backends, max_tokens=self.output_limit(max_tokens), temperature=temperature,
             resilience=self.resilience,
         )

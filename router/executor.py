@@ -4,13 +4,8 @@ Per candidate (in the decision's order, so a private route never reaches a cloud
 skip it while its circuit breaker is open; otherwise stream under the first-token and
 whole-answer timeouts, retrying transient failures that happened before any text.
 A failure after text was shown is not retried on the same backend (it may fail the
-same way while the user waits): the next candidate continues the answer instead.
-
-How a fallback continues a cut-off answer: it gets the conversation, the partial
-answer as an assistant turn, and a user turn asking it to carry on from exactly
-where it stopped. Pure assistant-prefix continuation would be neater, but the
-OpenAI chat API does not support prefill and Gemini and small local models honour
-it unevenly, while an explicit instruction works the same on all four providers.
+same way while the user waits): the next candidate continues the answer instead
+(`router.continuation` says how, and how the two parts are joined).
 """
 
 from __future__ import annotations
@@ -24,17 +19,15 @@ from functools import lru_cache
 
 from router.accounting import CallMeter
 from router.backends.base import Backend
+from router.continuation import Seam, continuation_messages
 from router.decision import RouteDecision
 from router.errors import BackendError, BadRequest, NoBackendAvailable
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
-from router.types import ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta
+from router.types import (
+    CallRecord, ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta,
+)
 
 log = logging.getLogger(__name__)
-
-CONTINUE_INSTRUCTION = (
-    "Your previous answer was cut off by a technical problem. Continue it from exactly where it "
-    "stopped, without repeating anything and without mentioning the interruption."
-)
 
 
 @lru_cache(maxsize=1)
@@ -45,11 +38,6 @@ def shared_resilience() -> Resilience:
     return Resilience.from_settings(get_settings())
 
 
-def continuation_messages(messages: Sequence[ChatMessage], partial: str) -> list[ChatMessage]:
-    """The conversation a fallback gets to finish `partial` (see the module docstring for why)."""
-    return [*messages, ChatMessage("assistant", partial), ChatMessage("user", CONTINUE_INSTRUCTION)]
-
-
 async def execute(
     decision: RouteDecision,
     messages: Sequence[ChatMessage],
@@ -58,20 +46,22 @@ async def execute(
     max_tokens: int,
     temperature: float = 0.7,
     resilience: Resilience | None = None,
+    meter: CallMeter | None = None,
 ) -> AsyncIterator[RouterEvent]:
     """Yield `TextDelta`s, `Notice`s when the user should know something, then one `Completed`.
 
     Raises `NoBackendAvailable` only when nothing was sent: the decision lists no model,
     or every one is disabled or paused by its breaker. Any failure after a request went
     out ends the stream normally: a `Notice` says what happened and the `Completed`
-    record carries `finish_reason="error"` and `error`.
+    record carries `finish_reason="error"` and `error`. `meter` (see `AnswerStream`)
+    lets the caller read what was spent when it stops the stream before its end.
     """
     if not decision.candidates:
         raise NoBackendAvailable("; ".join(decision.reasons) or "no model can answer now")
     resilience = resilience or shared_resilience()
     timeouts = resilience.timeouts
     deadline = time.monotonic() + timeouts.total_s
-    meter = CallMeter(message_count=len(messages))
+    meter = meter or CallMeter(message_count=len(messages))
     shown: list[str] = []  # everything the user has seen, across fallbacks
     problems: list[str] = []  # one sentence per candidate that could not answer (or finish)
     told = 0  # how many of them the user has read in a Notice
@@ -98,6 +88,7 @@ async def execute(
         retries = 0
         while True:
             attempt = meter.begin(spec, backend.name, conversation)
+            seam = Seam(spec.label, "".join(shown)) if shown else None
             try:
                 async with aclosing(with_timeouts(
                     backend.stream(conversation, params),
@@ -106,10 +97,14 @@ async def execute(
                     async for chunk in chunks:
                         if isinstance(chunk, TextDelta):
                             meter.text(attempt, chunk.text)
-                            shown.append(chunk.text)
-                            yield chunk
+                            if text := (seam.feed(chunk.text) if seam else chunk.text):
+                                shown.append(text)
+                                yield TextDelta(text)
                         elif isinstance(chunk, StreamEnd):
                             attempt.end = chunk
+                if seam and (text := seam.end()):
+                    shown.append(text)
+                    yield TextDelta(text)
             except BackendError as error:
                 error.backend = error.backend or backend.name
                 log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
@@ -139,6 +134,45 @@ async def execute(
     yield Notice(" ".join([*problems[told:], ending]))
     yield Completed(meter.record(finish_reason="error", error=" ".join(problems),
                                  request_rejected=refused_by_all and not shown))
+
+
+class AnswerStream:
+    """`execute` as an async iterator that can say what the answer cost, however it ended.
+
+    Providers bill what they generated even when nobody read it to the end, so a caller
+    that stops early (an API client went away) still charges the user: `record()` is then
+    the accounting so far (broken-off attempts estimated, see `router.accounting`).
+    """
+
+    def __init__(self, decision: RouteDecision, messages: Sequence[ChatMessage], backends: Mapping[str, Backend],
+                 **options) -> None:
+        self._meter = CallMeter(message_count=len(messages))
+        self._events = execute(decision, messages, backends, meter=self._meter, **options)
+        self._completed: CallRecord | None = None
+
+    def __aiter__(self) -> AnswerStream:
+        return self
+
+    async def __anext__(self) -> RouterEvent:
+        event = await anext(self._events)
+        if isinstance(event, Completed):
+            self._completed = event.record
+        return event
+
+    @property
+    def model_id(self) -> str | None:
+        """The catalog id of the model writing the answer now (None before the first request)."""
+        return self._meter.attempts[-1].spec.id if self._meter.attempts else None
+
+    async def aclose(self) -> None:
+        """Stop the answer (a no-op once it ended): the provider's stream is closed at once."""
+        await self._events.aclose()
+
+    def record(self) -> CallRecord | None:
+        """The `Completed` record; before it, what was spent so far (None while nothing was sent)."""
+        if self._completed is not None:
+            return self._completed
+        return self._meter.record(finish_reason="cancelled") if self._meter.attempts else None
 
 
 def _retry_delay(

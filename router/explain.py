@@ -52,16 +52,17 @@ def describe_route(decision: RouteDecision, record: CallRecord | None = None) ->
     if len(decision.candidates) > 1:
         lines.append("Fallbacks allowed: " + ", ".join(s.label for s in decision.candidates[1:]))
     if record is not None:
-        lines.append(_describe_call(record))
+        lines.append(_describe_call(record, {s.id: s.label for s in decision.candidates}))
     return "\n".join(lines)
 
 
-def _describe_call(record: CallRecord) -> str:
+def _describe_call(record: CallRecord, labels: dict[str, str]) -> str:
+    """The models that wrote the answer (in order: a fallback may have finished it) and what the call cost."""
     ttft = "n/a" if record.ttft_s is None else f"{record.ttft_s:.2f} s"
-    text = (f"Answered by {record.backend} ({record.model}): {record.prompt_tokens} + {record.completion_tokens} tokens, "
-            f"${record.cost_usd:.5f}, first token {ttft}, total {record.total_s:.2f} s")
-    if record.fallbacks:
-        text += f", after falling back from {', '.join(record.fallbacks)}"
+    who = ", then ".join(labels.get(model, model) for model in record.models)
+    head = f"Answered by {who}" if who else "No model answered"
+    text = (f"{head}: {record.prompt_tokens} + {record.completion_tokens} tokens, ${record.cost_usd:.5f}, "
+            f"first token {ttft}, total {record.total_s:.2f} s")
     if record.retries:
         text += f", {record.retries} retr{'y' if record.retries == 1 else 'ies'}"
     return text

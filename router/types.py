@@ -93,6 +93,8 @@ class CallRecord:
     finish_reason: str = "stop"
     retries: int = 0
     fallbacks: tuple[str, ...] = ()
+    #: Catalog ids of the models whose text is in the answer, in order (two after a mid-answer fallback).
+    models: tuple[str, ...] = ()
     message_count: int = 0
     #: Why the answer is missing or incomplete (safe to show); empty when it finished.
     error: str = ""

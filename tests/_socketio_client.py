@@ -41,6 +41,7 @@ class ChatSession:
         self.chat_profile = chat_profile
         self.session_id = str(uuid.uuid4())
         self.messages: list[dict[str, Any]] = []  # every new_message/update_message the server sent
+        self.asks: list[dict[str, Any]] = []  # every question the server asked (left unanswered)
         self.resumed_thread: dict[str, Any] | None = None
         self.resume_error: str | None = None
         self._task_start = asyncio.Event()
@@ -59,6 +60,10 @@ class ChatSession:
         @sio.on("update_message")
         async def _update(message: dict) -> None:
             self.messages.append(message)
+
+        @sio.on("ask")
+        async def _ask(question: dict) -> None:
+            self.asks.append(question)  # no answer: the app goes on as if the question timed out
 
         @sio.on("first_interaction")
         async def _first(event: dict) -> None:

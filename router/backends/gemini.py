@@ -138,8 +138,8 @@ class GeminiBackend(RemoteBackend):
     # --- errors --------------------------------------------------------------------
 
     def _translate(self, exc: Exception) -> BackendError:
-        """SDK and transport exceptions -> router errors, with messages safe to show."""
-        log.debug("%s call failed: %s", self.name, type(exc).__name__)
+        """SDK and transport exceptions -> router errors, with messages safe to show (no key, no address)."""
+        log.info("%s call to %s failed: %s", self.name, self.base_url or "the Gemini API", type(exc).__name__)
         if isinstance(exc, errors.APIError):
             # Google answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID, not 401.
             status = 401 if "API_KEY_INVALID" in str(exc.details) else exc.code
@@ -148,7 +148,8 @@ class GeminiBackend(RemoteBackend):
         if isinstance(exc, (TimeoutError, httpx.TimeoutException, httpx2.TimeoutException)):
             return BackendTimeout("the server did not answer in time", backend=self.name)
         if _is_connect_error(exc):
-            return BackendUnavailable(f"cannot reach {self.base_url or 'the Gemini API'}", backend=self.name)
+            where = "the server set in GEMINI_BASE_URL" if self.base_url else "the Gemini API"
+            return BackendUnavailable(f"cannot reach {where}", backend=self.name)
         return BackendError(f"the connection broke off ({type(exc).__name__})", backend=self.name, transient=True)
 
 

@@ -18,7 +18,7 @@ class OllamaBackend(OpenAICompatibleBackend):
         )
 
     def _where(self) -> str:
-        return f"Ollama at {self.base_url} (is `ollama serve` running? set OLLAMA_BASE_URL)"
+        return "Ollama (is `ollama serve` running? check OLLAMA_BASE_URL)"
 
     def _offers(self, names: list[str]) -> bool:
         """Ollama lists "llama3.2:latest" for a model pulled as "llama3.2"."""

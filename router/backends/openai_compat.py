@@ -117,8 +117,8 @@ class OpenAICompatibleBackend(RemoteBackend):
     # --- errors --------------------------------------------------------------------
 
     def _translate(self, exc: Exception) -> BackendError:
-        """SDK and transport exceptions -> router errors, with messages safe to show (no key, no body)."""
-        log.debug("%s call failed: %s", self.name, type(exc).__name__)
+        """SDK and transport exceptions -> router errors, with messages safe to show (no key, no body, no address)."""
+        log.info("%s call to %s failed: %s", self.name, self.base_url or "the OpenAI API", type(exc).__name__)
         if isinstance(exc, openai.APITimeoutError):
             return BackendTimeout("the server did not answer in time", backend=self.name)
         if isinstance(exc, openai.APIConnectionError):
@@ -129,5 +129,6 @@ class OpenAICompatibleBackend(RemoteBackend):
         return BackendError(f"the connection broke off ({type(exc).__name__})", backend=self.name, transient=True)
 
     def _where(self) -> str:
-        return self.base_url or "the OpenAI API"
+        """The server, for users: the setting that names it, never its address (the log has that)."""
+        return "the server set in OPENAI_BASE_URL" if self.base_url else "the OpenAI API"
 

@@ -204,7 +204,9 @@ async def test_a_request_the_model_refuses_is_400_streaming_or_not_and_never_pau
 
 async def test_a_failing_cloud_model_falls_back_and_the_answer_names_the_model_that_answered(running):
     running.cloud.default = Fail(500, message="the scripted cloud broke")
-    completion = await running.client().chat.completions.create(model=CLOUD_MODEL, messages=HELLO)
+    raw = await running.client().chat.completions.with_raw_response.create(model=CLOUD_MODEL, messages=HELLO)
+    completion = raw.parse()
     assert completion.choices[0].message.content == "Hello, world!"
-    assert completion.model == LOCAL_MODEL
+    assert completion.model == raw.headers["x-hybrid-model"] == LOCAL_MODEL
+    assert completion.x_hybrid["models"] == [LOCAL_MODEL] and completion.x_hybrid["backend"] == "ollama"
     assert running.cloud.generation_requests() and running.local.generation_requests()

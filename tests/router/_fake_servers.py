@@ -13,6 +13,8 @@ Built from the published API references:
 
 Each generation request takes the next `Step` of the server's script (the `default`
 step when the script is empty), and every request is recorded for assertions.
+A `Reply` can also hold its stream part-way until the test releases it (an answer
+still being generated), and a `Hangup` closes the connection without answering.
 Run as a script it serves the OpenAI protocol forever (for the benchmark).
 """
 
@@ -29,7 +31,8 @@ from aiohttp import web
 
 @dataclass
 class Reply:
-    """Stream `chunks`; optionally stall before the first one or drop the connection after `drop_after`."""
+    """Stream `chunks`; optionally stall before the first one, drop the connection after `drop_after`
+    events, or hold after `hold_after` events until `release` is set (or the server stops)."""
 
     chunks: tuple[str, ...] = ("Hello", ", ", "world", "!")
     prompt_tokens: int = 11
@@ -37,6 +40,8 @@ class Reply:
     stall_s: float = 0.0
     drop_after: int | None = None
     finish_reason: str = "stop"
+    hold_after: int | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -48,7 +53,12 @@ class Fail:
     message: str = "failure scripted by the test"
 
 
-Step = Reply | Fail
+@dataclass
+class Hangup:
+    """Close the connection without answering: to the client, the server cannot be reached."""
+
+
+Step = Reply | Fail | Hangup
 
 _GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                   429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
@@ -129,6 +139,10 @@ class FakeServer:
             except asyncio.TimeoutError:
                 pass
         for index, event in enumerate(events):
+            if index == step.hold_after:
+                await self._until_released(step.release)
+                if request.transport is None or request.transport.is_closing():
+                    return response  # the client went away meanwhile
             if step.drop_after is not None and index >= step.drop_after:
                 request.transport.close()  # no final chunk, no [DONE]: the client sees a broken stream
                 return response
@@ -138,6 +152,17 @@ class FakeServer:
             await response.write(trailer)
         await response.write_eof()
         return response
+
+    async def _until_released(self, release: asyncio.Event) -> None:
+        waits = {asyncio.ensure_future(release.wait()), asyncio.ensure_future(self._closing.wait())}
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in pending:
+            wait.cancel()
+
+    @staticmethod
+    def _hang_up(request: web.Request) -> web.Response:
+        request.transport.close()
+        return web.Response()  # never sent: the connection is gone
 
     # --- OpenAI / Ollama ----------------------------------------------------------
 
@@ -157,6 +182,8 @@ class FakeServer:
     async def _openai_generate(self, request: web.Request) -> web.StreamResponse:
         seen = await self._record(request)
         step = self._next_step()
+        if isinstance(step, Hangup):
+            return self._hang_up(request)
         if isinstance(step, Fail):
             return self._openai_error(step)
         model = seen.body.get("model", "")
@@ -188,6 +215,8 @@ class FakeServer:
     async def _gemini_generate(self, request: web.Request) -> web.StreamResponse:
         await self._record(request)
         step = self._next_step()
+        if isinstance(step, Hangup):
+            return self._hang_up(request)
         if isinstance(step, Fail):
             status = _GEMINI_STATUS.get(step.status, "UNKNOWN")
             body = {"error": {"code": step.status, "message": step.message, "status": status}}

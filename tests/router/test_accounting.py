@@ -44,6 +44,7 @@ def test_a_broken_attempt_is_estimated_and_each_attempt_priced_by_its_own_model(
     assert (record.prompt_tokens, record.completion_tokens) == (14 + 30, 7 + 7)
     assert record.cost_usd == pytest.approx((14 * 2.0 + 7 * 8.0) / 1e6)  # the local model is free
     assert (record.backend, record.model_id, record.fallbacks, record.retries) == ("foundry-local", "local", ("local",), 1)
+    assert record.models == ("cloud", "local"), "the models whose text is in the answer, in order"
 
 
 def test_a_server_that_reports_no_usage_is_estimated():
@@ -52,3 +53,12 @@ def test_a_server_that_reports_no_usage_is_estimated():
     meter.text(attempt, "abcdefgh")
     attempt.end = StreamEnd(Usage())
     assert meter.record(finish_reason="stop").completion_tokens == estimate_tokens("abcdefgh") == 3
+
+
+def test_a_model_that_answered_nothing_is_not_named_among_those_that_answered():
+    meter = CallMeter(message_count=1)
+    meter.begin(CLOUD, "openai", MESSAGES)  # refused before any text
+    local = meter.begin(LOCAL, "foundry-local", MESSAGES)
+    local.end = StreamEnd(Usage(30, 0))  # finished without a word: it still answered
+
+    assert meter.record(finish_reason="stop").models == ("local",)

@@ -107,5 +107,6 @@ async def test_connection_dropped_mid_stream(gemini_server, secret):
 
 async def test_unreachable_server_is_unavailable(secret):
     backend = GeminiBackend(model="gemini-test", api_key=secret, base_url="http://127.0.0.1:9", total_timeout_s=5)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(BackendUnavailable) as caught:
         await collect(backend)
+    assert "GEMINI_BASE_URL" in caught.value.message and "127.0.0.1" not in caught.value.message

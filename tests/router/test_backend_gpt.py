@@ -64,10 +64,13 @@ async def test_health_lists_the_servers_models(openai_server, secret):
     assert health.available and health.models == ("gpt-test",)
 
 
-async def test_unreachable_server_is_unavailable_with_the_address(secret):
+async def test_unreachable_server_is_unavailable_naming_the_setting_not_the_address(secret, caplog):
+    caplog.set_level(logging.INFO)
     backend = GPTBackend(model="gpt-test", api_key=secret, base_url="http://127.0.0.1:9/v1", connect_timeout_s=1)
     health = await backend.health()
-    assert not health.available and "127.0.0.1:9" in health.reason
+    assert not health.available and "OPENAI_BASE_URL" in health.reason
+    assert "127.0.0.1" not in health.reason, "reasons are shown to users (profiles, route step)"
+    assert "127.0.0.1:9" in caplog.text, "the log keeps the address"
 
 
 async def test_401_is_not_transient_and_never_shows_the_key(openai_server, secret, caplog):

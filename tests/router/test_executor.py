@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from _fake_servers import Fail, FakeServer, Reply
+from _fake_servers import Fail, FakeServer, Hangup, Reply
 from _secret import SECRET
 from router.backends.gemini import GeminiBackend
 from router.backends.gpt import GPTBackend
@@ -15,7 +15,9 @@ from router.backends.ollama import OllamaBackend
 from router.catalog import ModelSpec
 from router.decision import RouteDecision
 from router.errors import NoBackendAvailable
-from router.executor import CONTINUE_INSTRUCTION, execute
+from router.accounting import estimate_tokens
+from router.continuation import CONTINUE_INSTRUCTION
+from router.executor import AnswerStream, execute
 from router.resilience import CircuitBreaker, RetryPolicy
 from router.tokens import estimate_tokens
 from router.types import ChatMessage, Completed, Notice, TextDelta
@@ -129,17 +131,60 @@ async def test_connection_dropped_mid_stream_is_finished_by_the_fallback(primary
 
     result = await run([primary, fallback], fast_resilience, secret)
 
-    assert result.text == "Hello, from the fallback"
+    assert result.text == "Hello, [… continued by Fallback Model] from the fallback", "the seam is marked"
     assert result.transcript.startswith("Hello, [Primary Model stopped in the middle of the answer")
-    assert result.transcript.endswith("Continuing with Fallback Model.]from the fallback")
+    assert result.transcript.endswith("Continuing with Fallback Model.][… continued by Fallback Model] "
+                                      "from the fallback")
     sent = fallback.generation_requests()[0].body["messages"]
     assert sent[:2] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Greet the world"}]
     assert sent[2:] == [{"role": "assistant", "content": "Hello, "}, {"role": "user", "content": CONTINUE_INSTRUCTION}]
     assert len(primary.generation_requests()) == 1  # text was shown: not retried on the same backend
     record = result.record
     assert record.fallbacks == ("fallback-model",) and record.finish_reason == "stop"
+    assert record.models == ("primary-model", "fallback-model"), "both wrote part of the answer"
     # The broken attempt is billed by an estimate (no usage arrived), the fallback by its usage chunk.
     assert record.completion_tokens == estimate_tokens("Hello, ") + 4
+
+
+@pytest.mark.parametrize("continuation, shown", [
+    # Echoed word for word, then the real continuation.
+    ((CONTINUE_INSTRUCTION[:40], CONTINUE_INSTRUCTION[40:] + " ", "from the fallback"), "from the fallback"),
+    # Reworded (as SmolLM2 does), one sentence, cut off by the token limit.
+    (("The previous answer was cut off by a technical ", "problem. Continue it from exactly where it"), ""),
+])
+async def test_a_continuation_that_echoes_the_instruction_keeps_it_out_of_the_answer(
+    openai_server, fallback, fast_resilience, secret, continuation, shown
+):
+    openai_server.script = [Reply(drop_after=2)]
+    fallback.script = [Reply(chunks=continuation)]
+
+    result = await run([openai_server, fallback], fast_resilience, secret)
+
+    assert result.text == "Hello, [… continued by Fallback Model] " + shown
+    assert result.record.models == ("primary-model", "fallback-model")
+
+
+async def test_a_continuation_that_merely_uses_the_same_words_is_kept(openai_server, fallback, fast_resilience, secret):
+    openai_server.script = [Reply(drop_after=2)]
+    fallback.script = [Reply(chunks=("and it was a problem from the start. ", "The end."))]
+
+    result = await run([openai_server, fallback], fast_resilience, secret)
+
+    assert result.text == "Hello, [… continued by Fallback Model] and it was a problem from the start. The end."
+
+
+async def test_a_provider_that_cannot_be_reached_is_named_without_its_address(
+    primary, fallback, fast_resilience, secret, caplog
+):
+    primary.default = Hangup()
+    caplog.set_level(logging.INFO)
+
+    result = await run([primary, fallback], fast_resilience, secret)
+
+    address = f"127.0.0.1:{primary.port}"
+    assert result.text == "from the fallback" and "Primary Model could not answer" in result.notices[0]
+    assert address not in result.transcript and "http" not in result.transcript, "notes are kept in the chat"
+    assert address in caplog.text, "the log keeps the address for the operator"
 
 
 def impatient(resilience, max_retries: int = 2):
@@ -255,6 +300,22 @@ async def test_stopping_the_stream_early_yields_no_record_and_leaves_the_breaker
     assert breaker.state == "closed" and breaker.consecutive_failures == 0
 
 
+async def test_an_answer_closed_early_still_says_what_it_cost(openai_server, fast_resilience, secret):
+    openai_server.default = Reply(chunks=tuple(f"w{i} " for i in range(50)))
+    backends = {"primary": backend_for(openai_server, "primary", secret)}
+    decision = RouteDecision((spec_for(openai_server, "primary"),), False, ("test",))
+
+    answer = AnswerStream(decision, MESSAGES, backends, max_tokens=64, resilience=fast_resilience)
+    assert answer.record() is None, "nothing was sent yet"
+    seen = [(await anext(answer)).text for _ in range(3)]
+    await answer.aclose()  # the caller went away: no Completed event will come
+
+    record = answer.record()
+    assert record.finish_reason == "cancelled" and record.model_id == "primary-model"
+    assert record.completion_tokens == estimate_tokens("".join(seen)) and record.prompt_tokens > 0
+    assert record.cost_usd > 0
+
+
 async def test_mid_stream_failure_is_finished_by_the_real_local_model(openai_server, foundry_backend, fast_resilience, secret):
     openai_server.script = [Reply(drop_after=2)]
     local = ModelSpec(id="smollm2", label="SmolLM2", provider="foundry-local", model=foundry_backend.model_name,
@@ -264,7 +325,9 @@ async def test_mid_stream_failure_is_finished_by_the_real_local_model(openai_ser
     result = Run([e async for e in execute(decision, MESSAGES, backends, max_tokens=24, temperature=0,
                                            resilience=fast_resilience)])
 
-    assert result.text.startswith("Hello, ") and len(result.text) > len("Hello, ")
+    assert result.text.startswith("Hello, [… continued by SmolLM2] ")
+    assert "cut off" not in result.text.lower() and "previous answer" not in result.text.lower()
     assert result.transcript.startswith("Hello, [Primary Model stopped in the middle")
     assert result.record.backend == "foundry-local" and result.record.fallbacks == ("smollm2",)
+    assert result.record.models == ("primary-model", "smollm2")
     assert result.record.completion_tokens > 2

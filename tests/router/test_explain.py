@@ -50,3 +50,12 @@ def test_decision_record_is_json_and_masked():
         "backend": "foundry-local", "model": "smollm2-135m", "fallbacks": ["ollama"], "needs_confirmation": False,
         "privacy_choice": None, "reasons": None}
     assert "3174055708900002" not in json.dumps(record)
+
+
+def test_route_text_names_every_model_that_answered():
+    record = CallRecord(backend="foundry-local", model_id="smollm2-135m", model="smollm2-135m-instruct",
+                        prompt_tokens=40, completion_tokens=30, cost_usd=0.0001, ttft_s=0.3, total_s=4.0,
+                        fallbacks=("smollm2-135m",), models=("gpt-4.1-mini", "smollm2-135m"))
+    text = describe_route(route("Explain a hash map.", profile="gpt-4.1-mini"), record)
+    assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local): 40 + 30 tokens" in text
+    assert "falling back from smollm2-135m" not in text

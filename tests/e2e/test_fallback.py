@@ -1,0 +1,86 @@
+"""A cloud model failing in a chat, over chainlit's socket.io protocol: what the fallback note says and does.
+
+The cloud model is GPT through the real `openai` client, served by the scripted fake of
+OpenAI's wire protocol running in this test's event loop; the fallback is the real
+embedded model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "router"))
+
+from _app_server import AppServer, chat_users  # noqa: E402
+from _fake_servers import FakeServer, Hangup, Reply  # noqa: E402
+from _socketio_client import ChatSession, sign_in  # noqa: E402
+from test_history import route_output  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+USERS = {"alice": "alice-pw-1"}
+CLOUD_PROFILE = "GPT-4.1 mini"
+
+
+@pytest.fixture(scope="module")
+async def cloud():
+    server = await FakeServer("openai", models=("fake-gpt",)).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def app(cloud, tmp_path_factory):
+    env = {"CHAT_USERS": chat_users(USERS), "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
+           "OPENAI_BASE_URL": cloud.base_url, "OPENAI_MODEL": "fake-gpt", "OLLAMA_ENABLED": "false",
+           "MAX_RETRIES": "0", "MAX_OUTPUT_TOKENS": "24"}
+    server = AppServer(tmp_path_factory.mktemp("fallback"), env=env)
+    # Started from a thread: the fake cloud must keep answering in this event loop meanwhile.
+    await asyncio.to_thread(server.__enter__)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.__exit__, None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_script(cloud):
+    cloud.script.clear()
+    cloud.requests.clear()
+
+
+async def test_a_fallback_note_names_no_address_and_the_chat_stays_open_to_the_cloud(app, cloud):
+    cloud.script = [Hangup()]  # the provider is down for the first message only
+    cookies = await sign_in(app.url, "alice", USERS["alice"])
+    async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+        first = await chat.send("Say hello.")
+        assert "GPT-4.1 mini could not answer" in first["output"], "the fallback note is shown"
+        shown = [message.get("output") or "" for message in chat.messages]
+        assert not [text for text in shown if re.search(r"https?://|127\.0\.0\.1", text)], "no provider address"
+
+        second = await chat.send("Name one colour.")
+
+        assert chat.asks == [], "an ordinary message needs no privacy confirmation"
+        assert second["output"] == "Hello, world!", "answered by the cloud model"
+        route = route_output(chat)
+        assert route.startswith(f"Route: cloud · {CLOUD_PROFILE}") and "private" not in route
+        sent = cloud.generation_requests()[-1].body["messages"]
+        assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+        assert "could not answer" not in sent[2]["content"], "the app's own notes are not part of the conversation"
+
+
+async def test_a_mid_answer_fallback_marks_the_seam_as_the_api_does_and_the_route_names_both_models(app, cloud):
+    cloud.script = [Reply(chunks=("The", " rest never arrives"), drop_after=1)]  # breaks off after "The"
+    cookies = await sign_in(app.url, "alice", USERS["alice"])
+    async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+        answer = (await chat.send("Explain what a hash map is."))["output"]
+
+        assert answer.startswith("The\n\n> GPT-4.1 mini stopped in the middle of the answer"), answer
+        assert " [… continued by SmolLM2 135M (Foundry Local)] " in answer
+        assert "previous answer" not in answer.lower(), "the internal instruction stays out of the answer"
+        assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)" in route_output(chat)
