@@ -15,6 +15,7 @@ from knowledge._errors import (
     PdfRejected,
     StoreLocked,
     TooLarge,
+    TooLargeDecompressed,
     TooManyPages,
 )
 from knowledge._ingest import IngestProgress, IngestSummary
@@ -37,5 +38,6 @@ __all__ = [
     "Progress",
     "StoreLocked",
     "TooLarge",
+    "TooLargeDecompressed",
     "TooManyPages",
 ]
