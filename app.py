@@ -25,6 +25,7 @@ from chainlit.input_widget import Select, Switch
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
+from chainlit_routes import install_route_fixes
 from gateway import (
     LimitExceeded, bind_request_id, configure_logging, count_error, count_ingestion, mount_gateway, observe_answer,
     observe_route,
@@ -133,6 +134,7 @@ data_layer = HybridDataLayer.from_settings(settings)
 data_layer.on_error = _not_saved
 install_file_route(http_app, data_layer)  # element files only for users who may see the thread
 install_feedback_guard(http_app, data_layer)  # feedback only on one's own threads
+install_route_fixes(http_app, max_upload_mb=settings.max_upload_mb)  # 400s for bad uploads and elements
 
 
 @cl.data_layer

@@ -19,6 +19,7 @@ from knowledge._errors import (
     TooManyPages,
 )
 from knowledge._ingest import IngestProgress, IngestSummary
+from knowledge._pdf import check_size
 from knowledge._retrieve import Passage
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "TooLarge",
     "TooLargeDecompressed",
     "TooManyPages",
+    "check_size",
 ]
