@@ -638,9 +638,9 @@ async def projects_panel() -> None:
     lines += ["", "**Members:** " + (", ".join(m.member for m in members) or "only you")]
     actions = [cl.Action(name="add_pdfs", payload={}, label="Add PDFs"),
                cl.Action(name="new_project", payload={}, label="New project")]
-    actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
-                          label=f"Remove {d.document}") for d in documents]
     if owner:
+        actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
+                              label=f"Remove {d.document}") for d in documents]
         actions += [cl.Action(name="rename_project", payload={}, label="Rename"),
                     cl.Action(name="invite_member", payload={}, label="Invite by e-mail")]
         actions += [cl.Action(name="remove_member", payload={"member": m.member}, label=f"Remove {m.member}")
@@ -711,8 +711,8 @@ async def uninvite(action: cl.Action) -> None:
 
 @action_callback("remove_document")
 async def remove_document(action: cl.Action) -> None:
-    project = await current_project()
-    if await knowledge.remove_document(project.id, action.payload["doc_id"]):
+    project = await _owned_project()
+    if project and await knowledge.remove_document(project.id, action.payload["doc_id"]):
         await asyncio.to_thread(_pdf_path(project.id, action.payload["doc_id"]).unlink, missing_ok=True)
         await cl.Message(content=f"Removed {action.payload['name']} and its passages.").send()
 

@@ -103,9 +103,11 @@ class ChatSession:
         async def _end(*_: Any) -> None:
             self._task_end.set()
 
-    async def change_settings(self, values: dict[str, Any]) -> None:
-        """Submit the chat settings form (the gear in the composer)."""
+    async def change_settings(self, values: dict[str, Any], timeout: float = 60) -> None:
+        """Submit the chat settings form (the gear in the composer); wait for the app to handle it."""
+        self._task_start.clear()
         await self._sio.emit("chat_settings_change", values)
+        await asyncio.wait_for(self._turn(), timeout)  # chainlit runs the settings handler as a task
 
     async def connect(self) -> None:
         auth = {
@@ -189,13 +191,14 @@ class ChatSession:
         self._task_start.clear()
         await self._sio.emit("client_message", {"message": self.user_message(text, command),
                                                 "fileReferences": files or []})
-        async def turn() -> None:
-            await self._task_start.wait()
-            await self._task_end.wait()
-
-        await asyncio.wait_for(turn(), timeout)
+        await asyncio.wait_for(self._turn(), timeout)
         answers = [m for m in self.messages[seen:] if m.get("type") == "assistant_message"]
         return answers[-1] if answers else None
+
+    async def _turn(self) -> None:
+        """One task of the server: its start (cleared by the caller before asking), then its end."""
+        await self._task_start.wait()
+        await self._task_end.wait()
 
     async def close(self) -> None:
         if self._sio.connected:
