@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import chainlit as cl
+from chainlit.context import ChainlitContextException
 from chainlit.input_widget import Select, Switch
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
@@ -122,8 +123,16 @@ if get_configured_oauth_providers():  # chainlit refuses an OAuth callback witho
 
 
 async def _not_saved(error: PersistenceError) -> None:
-    # Chainlit saves steps in background tasks: tell the user here, the answer itself is not lost.
+    """Tell the user, once per outage: Chainlit saves each step in a background task of its own,
+    so one message fails several times. The answer itself is not lost."""
     log.error("not saved: %s", error)
+    try:
+        told = cl.user_session.get("unsaved_outage")
+    except ChainlitContextException:
+        return  # an HTTP request, not a chat: it answers 503
+    if told == data_layer.outage:
+        return
+    cl.user_session.set("unsaved_outage", data_layer.outage)
     await cl.context.emitter.send_toast(
         "Your chat could not be saved: the database is unavailable. Keep this page open and try again later.",
         "error",
@@ -273,15 +282,16 @@ async def answer(message: cl.Message) -> None:
     history: list[ChatMessage] = cl.user_session.get("history") or []
     profile = _PROFILE_IDS.get(cl.user_session.get("chat_profile") or AUTO_PROFILE_NAME, AUTO_PROFILE)
     mode = ENGLISH_PRACTICE_MODE if message.command == ENGLISH_COMMAND else GENERAL_MODE
-    project = await current_project()
-    passages = await retrieve_sources(project, message.content)
+    project = await _readable_project()
+    passages = await retrieve_sources(project, message.content) if project else None
     messages = build_messages(
         history, message.content, mode=mode, context_length=_context_length(profile),
         max_output_tokens=router.max_tokens, sources=[(p.citation, p.text) for p in passages or []],
     )
     request = RouteRequest(
         messages=messages, profile=profile, passages=tuple(p.text for p in passages or []),
-        private=bool(cl.user_session.get("private_chat")) or project.private,
+        # A project that cannot be read may be a private one: stay on this machine meanwhile.
+        private=bool(cl.user_session.get("private_chat")) or project is None or project.private,
     )
     decision = await router.route(request)
     if decision.needs_confirmation:
@@ -332,9 +342,10 @@ def _context_length(profile: str) -> int:
 
 
 class _Sources(NamedTuple):
-    """What an answer was grounded on: the project, the question and the passages (None: no documents)."""
+    """What an answer was grounded on: the project (None: unreadable), the question and the passages
+    (None: no documents)."""
 
-    project: Project
+    project: Project | None
     question: str
     passages: list[Passage] | None
 
@@ -460,6 +471,19 @@ async def _may_use(user: cl.User, project_id: str) -> bool:
         if await is_member(data_layer.engine, project_id, identity):
             return True
     return False
+
+
+async def _readable_project() -> Project | None:
+    """The session's project, or None (said in the chat) while the database cannot be read:
+    the message is still answered, without the project's documents."""
+    try:
+        return await current_project()
+    except PersistenceError as exc:
+        log.error("project not read: %s", exc)
+        await cl.Message(content="⚠️ This chat's project and its documents cannot be read right now (the "
+                         "database is unavailable), so this answer does not use them and stays on this "
+                         "machine.").send()
+        return None
 
 
 async def current_project() -> Project:

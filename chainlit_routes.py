@@ -1,4 +1,4 @@
-"""Chainlit 2.12's HTTP routes, corrected where a client's mistake gave a 500 or a limit was not applied.
+"""Chainlit 2.12's HTTP routes, corrected where a client's mistake or an outage gave a 500.
 
 - `POST /project/file`: a zero-byte file made `persist_file` raise (500), and the size limit was
   the config file's 50 MB whatever `MAX_UPLOAD_MB` said. Here an empty or too large file gets a
@@ -7,6 +7,8 @@
 - `PUT` and `DELETE /project/element`: an element without its `type` (or a custom one without
   `id`, `name` or `display`) raised KeyError (500), an unknown session ValueError (500): here
   400 and 404.
+- Any route whose data-layer call fails because the database is down (the thread list, a
+  thread...): 503 and "try again later", not 500.
 Each guard runs in front of Chainlit's route and hands the request over to it.
 """
 
@@ -16,9 +18,11 @@ from typing import Any
 
 from chainlit.auth import get_current_user
 from chainlit.types import ElementRequest
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from knowledge import PdfRejected, check_size
+from persistence import PersistenceError
 
 _CUSTOM_ELEMENT_FIELDS = ("id", "name", "display")
 
@@ -64,11 +68,17 @@ def make_route_fixes(max_upload_mb: float) -> APIRouter:
     return router
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "The database is unavailable; try again later."}, status_code=503)
+
+
 def install_route_fixes(app: FastAPI, *, max_upload_mb: float) -> APIRouter:
-    """Put the corrected routes in front of Chainlit's and set its upload limit. Returns the router."""
+    """Put the corrected routes in front of Chainlit's, set its upload limit, and answer database
+    outages with 503. Returns the router."""
     from chainlit.config import config
 
     config.features.spontaneous_file_upload.max_size_mb = max_upload_mb
+    app.add_exception_handler(PersistenceError, _database_unavailable)
     router = make_route_fixes(max_upload_mb)
     app.router.routes[0:0] = router.routes
     return router
