@@ -562,10 +562,8 @@ async def _ingest_one(project: Project, user: cl.User, name: str, data: bytes, p
         count_ingestion(outcome="encrypted")
         status.content = f"🔒 {exc}"
         await status.update()
-        answer = await cl.AskUserMessage(content=f"Type the password of **{name}** (or wait to skip).",
-                                         timeout=180).send()
-        if answer and answer.get("output"):
-            await _ingest_one(project, user, name, data, password=answer["output"])
+        if password := await _ask_pdf_password(name):
+            await _ingest_one(project, user, name, data, password=password)
         return
     except KnowledgeError as exc:
         count_ingestion(outcome=type(exc).__name__)
@@ -577,6 +575,21 @@ async def _ingest_one(project: Project, user: cl.User, name: str, data: bytes, p
     await asyncio.to_thread(_keep_pdf, project.id, summary.doc_id, data)
     status.content = f"✅ {summary.describe()} (project **{project.name}**)"
     await status.update()
+
+
+async def _ask_pdf_password(name: str) -> str | None:
+    """The password typed into a password field (public/elements/PasswordPrompt.jsx), or None.
+
+    Not an AskUserMessage: its answer is a chat message, shown, saved with the thread and, after
+    a resume, sent to models with the rest of the history.
+    """
+    answer = await cl.AskElementMessage(
+        content=f"Type the password of **{name}** (or wait to skip).",
+        element=cl.CustomElement(name="PasswordPrompt", props={"file": name}, display="inline"),
+        timeout=180,
+    ).send()
+    password = (answer or {}).get("password") if (answer or {}).get("submitted") else None
+    return password if isinstance(password, str) and password else None
 
 
 def _pdf_path(project_id: str, doc_id: str) -> Path:
