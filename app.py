@@ -143,7 +143,7 @@ data_layer = HybridDataLayer.from_settings(settings)
 data_layer.on_error = _not_saved
 install_file_route(http_app, data_layer)  # element files only for users who may see the thread
 install_feedback_guard(http_app, data_layer)  # feedback only on one's own threads
-install_route_fixes(http_app, max_upload_mb=settings.max_upload_mb)  # 400s for bad uploads and elements
+install_route_fixes(http_app, max_upload_mb=settings.max_upload_mb)  # upload limit, 400s for bad input, 503s
 
 
 @cl.data_layer
