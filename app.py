@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import chainlit as cl
+from chainlit.context import ChainlitContextException
 from chainlit.input_widget import Select, Switch
 from chainlit.oauth_providers import get_configured_oauth_providers
 from chainlit.server import app as http_app
 
+from chainlit_routes import install_route_fixes
 from gateway import mount_gateway
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, Passage, StoreLocked
 from operations import (
@@ -120,8 +122,16 @@ if get_configured_oauth_providers():  # chainlit refuses an OAuth callback witho
 
 
 async def _not_saved(error: PersistenceError) -> None:
-    # Chainlit saves steps in background tasks: tell the user here, the answer itself is not lost.
+    """Tell the user, once per outage: Chainlit saves each step in a background task of its own,
+    so one message fails several times. The answer itself is not lost."""
     log.error("not saved: %s", error)
+    try:
+        told = cl.user_session.get("unsaved_outage")
+    except ChainlitContextException:
+        return  # an HTTP request, not a chat: it answers 503
+    if told == data_layer.outage:
+        return
+    cl.user_session.set("unsaved_outage", data_layer.outage)
     await cl.context.emitter.send_toast(
         "Your chat could not be saved: the database is unavailable. Keep this page open and try again later.",
         "error",
@@ -132,6 +142,7 @@ data_layer = HybridDataLayer.from_settings(settings)
 data_layer.on_error = _not_saved
 install_file_route(http_app, data_layer)  # element files only for users who may see the thread
 install_feedback_guard(http_app, data_layer)  # feedback only on one's own threads
+install_route_fixes(http_app, max_upload_mb=settings.max_upload_mb)  # upload limit, 400s for bad input, 503s
 
 
 @cl.data_layer
@@ -269,8 +280,8 @@ async def answer(message: cl.Message) -> None:
     history: list[ChatMessage] = cl.user_session.get("history") or []
     profile = _PROFILE_IDS.get(cl.user_session.get("chat_profile") or AUTO_PROFILE_NAME, AUTO_PROFILE)
     mode = ENGLISH_PRACTICE_MODE if message.command == ENGLISH_COMMAND else GENERAL_MODE
-    project = await current_project()
-    passages = await retrieve_sources(project, message.content)
+    project = await _readable_project()
+    passages = await retrieve_sources(project, message.content) if project else None
     messages = build_messages(
         history, message.content, mode=mode, context_length=_context_length(profile),
         max_output_tokens=router.max_tokens, sources=[(p.citation, p.text) for p in passages or []],
@@ -278,7 +289,8 @@ async def answer(message: cl.Message) -> None:
     request = RouteRequest(
         own_system_prompt=True,  # messages[0] is build_messages' system prompt: not the user's data
         messages=messages, profile=profile, passages=tuple(p.text for p in passages or []),
-        private=bool(cl.user_session.get("private_chat")) or project.private,
+        # A project that cannot be read may be a private one: stay on this machine meanwhile.
+        private=bool(cl.user_session.get("private_chat")) or project is None or project.private,
     )
     decision = await router.route(request)
     if decision.needs_confirmation:
@@ -329,9 +341,10 @@ def _context_length(profile: str) -> int:
 
 
 class _Sources(NamedTuple):
-    """What an answer was grounded on: the project, the question and the passages (None: no documents)."""
+    """What an answer was grounded on: the project (None: unreadable), the question and the passages
+    (None: no documents)."""
 
-    project: Project
+    project: Project | None
     question: str
     passages: list[Passage] | None
 
@@ -461,6 +474,19 @@ async def _may_use(user: cl.User, project_id: str) -> bool:
     return False
 
 
+async def _readable_project() -> Project | None:
+    """The session's project, or None (said in the chat) while the database cannot be read:
+    the message is still answered, without the project's documents."""
+    try:
+        return await current_project()
+    except PersistenceError as exc:
+        log.error("project not read: %s", exc)
+        await cl.Message(content="⚠️ This chat's project and its documents cannot be read right now (the "
+                         "database is unavailable), so this answer does not use them and stays on this "
+                         "machine.").send()
+        return None
+
+
 async def current_project() -> Project:
     """The session's project, re-checked on every use: a removed member loses access at once."""
     user = cl.user_session.get("user")
@@ -537,10 +563,8 @@ async def _ingest_one(project: Project, user: cl.User, name: str, data: bytes, p
         count_ingestion(outcome="encrypted")
         status.content = f"🔒 {exc}"
         await status.update()
-        answer = await cl.AskUserMessage(content=f"Type the password of **{name}** (or wait to skip).",
-                                         timeout=180).send()
-        if answer and answer.get("output"):
-            await _ingest_one(project, user, name, data, password=answer["output"])
+        if password := await _ask_pdf_password(name):
+            await _ingest_one(project, user, name, data, password=password)
         return
     except KnowledgeError as exc:
         count_ingestion(outcome=type(exc).__name__)
@@ -552,6 +576,21 @@ async def _ingest_one(project: Project, user: cl.User, name: str, data: bytes, p
     await asyncio.to_thread(_keep_pdf, project.id, summary.doc_id, data)
     status.content = f"✅ {summary.describe()} (project **{project.name}**)"
     await status.update()
+
+
+async def _ask_pdf_password(name: str) -> str | None:
+    """The password typed into a password field (public/elements/PasswordPrompt.jsx), or None.
+
+    Not an AskUserMessage: its answer is a chat message, shown, saved with the thread and, after
+    a resume, sent to models with the rest of the history.
+    """
+    answer = await cl.AskElementMessage(
+        content=f"Type the password of **{name}** (or wait to skip).",
+        element=cl.CustomElement(name="PasswordPrompt", props={"file": name}, display="inline"),
+        timeout=180,
+    ).send()
+    password = (answer or {}).get("password") if (answer or {}).get("submitted") else None
+    return password if isinstance(password, str) and password else None
 
 
 def _pdf_path(project_id: str, doc_id: str) -> Path:
@@ -637,9 +676,9 @@ async def projects_panel() -> None:
     lines += ["", "**Members:** " + (", ".join(m.member for m in members) or "only you")]
     actions = [cl.Action(name="add_pdfs", payload={}, label="Add PDFs"),
                cl.Action(name="new_project", payload={}, label="New project")]
-    actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
-                          label=f"Remove {d.document}") for d in documents]
     if owner:
+        actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
+                              label=f"Remove {d.document}") for d in documents]
         actions += [cl.Action(name="rename_project", payload={}, label="Rename"),
                     cl.Action(name="invite_member", payload={}, label="Invite by e-mail")]
         actions += [cl.Action(name="remove_member", payload={"member": m.member}, label=f"Remove {m.member}")
@@ -710,8 +749,8 @@ async def uninvite(action: cl.Action) -> None:
 
 @action_callback("remove_document")
 async def remove_document(action: cl.Action) -> None:
-    project = await current_project()
-    if await knowledge.remove_document(project.id, action.payload["doc_id"]):
+    project = await _owned_project()
+    if project and await knowledge.remove_document(project.id, action.payload["doc_id"]):
         await asyncio.to_thread(_pdf_path(project.id, action.payload["doc_id"]).unlink, missing_ok=True)
         await cl.Message(content=f"Removed {action.payload['name']} and its passages.").send()
 

@@ -15,9 +15,11 @@ from knowledge._errors import (
     PdfRejected,
     StoreLocked,
     TooLarge,
+    TooLargeDecompressed,
     TooManyPages,
 )
 from knowledge._ingest import IngestProgress, IngestSummary
+from knowledge._pdf import check_size
 from knowledge._retrieve import Passage
 
 __all__ = [
@@ -37,5 +39,7 @@ __all__ = [
     "Progress",
     "StoreLocked",
     "TooLarge",
+    "TooLargeDecompressed",
     "TooManyPages",
+    "check_size",
 ]

@@ -57,6 +57,16 @@ class TooLarge(PdfRejected):
         )
 
 
+class TooLargeDecompressed(PdfRejected):
+    """A "compression bomb": a small file whose contents inflate beyond pypdf's safety limit."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This PDF is too large when decompressed: its contents expand far beyond its file size, "
+            "more than can be read safely. Re-export it (e.g. print it to a new PDF) and try again."
+        )
+
+
 class TooManyPages(PdfRejected):
     def __init__(self, pages: int, limit: int) -> None:
         self.limit = limit

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pypdf import PdfReader
-from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError, PyPdfError
+from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
-from knowledge._errors import EmptyPdf, EncryptedPdf, MalformedPdf, NoTextLayer, NotAPdf, TooLarge, TooManyPages
+from knowledge._errors import (
+    EmptyPdf, EncryptedPdf, MalformedPdf, NoTextLayer, NotAPdf, TooLarge, TooLargeDecompressed, TooManyPages,
+)
 
 # The PDF specification lets readers accept the header anywhere in the first 1024 bytes.
 _HEADER_WINDOW = 1024
@@ -77,6 +79,12 @@ def read_pdf(
     for index in range(page_count):
         try:
             text = reader.pages[index].extract_text() or ""
+            if not text.strip():
+                # pypdf skips the content of a page without fonts: decode it (within pypdf's limit),
+                # so a compression bomb is told apart from a scanned page. A scan's content is tiny.
+                reader.pages[index].get_contents()
+        except LimitReachedError as error:
+            raise TooLargeDecompressed() from error
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
             raise MalformedPdf(f"page {index + 1}: {_describe(error)}") from error
         if text.strip():

@@ -104,10 +104,14 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         on_error: ErrorHook | None = None,
     ):
         """`on_error` is awaited with every PersistenceError before it is raised, in the chainlit
-        context of the failing call: the app uses it to tell the user the message was not saved."""
+        context of the failing call: the app uses it to tell the user the message was not saved.
+        `outage` numbers the outages (failures until the next success are one), so the app can
+        tell each user once per outage rather than once per failed step."""
         ensure_sqlite_folder(url)
         super().__init__(conninfo=url, storage_provider=storage_provider, show_logger=show_logger)
         self.on_error = on_error
+        self.outage = 0
+        self._failing = False
         configure_engine(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
@@ -136,6 +140,7 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         except PersistenceError as error:
             await self._report(error)
             raise
+        self._failing = False  # the database answered: an outage, if any, is over
 
     async def _reported(self, action: str, operation: Awaitable[Any]) -> Any:
         """Await a file operation; its failure becomes a reported PersistenceError."""
@@ -148,6 +153,9 @@ class HybridDataLayer(SQLAlchemyDataLayer):
 
     async def _report(self, error: PersistenceError) -> None:
         """Tell the app (chainlit persists messages in background tasks, so it never sees the raise)."""
+        if not self._failing:
+            self._failing = True
+            self.outage += 1
         if self.on_error is None:
             return
         try:

@@ -9,7 +9,8 @@
   /access-denied page (Chainlit would show "Sign in failed, try again"), and POST /login
   answers 403 `{"detail": "accessDenied"}` or 429 `{"detail": "tooManyAttempts"}` instead
   of a 401 that reads like a wrong password.
-Sign-out revocation is kept in memory: per process, forgotten at a restart.
+Sign-out revokes that one token (each sign-in gets its own, see signin.tokens); revocation is
+kept in memory: per process, forgotten at a restart.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import Denial
+
+from .tokens import issue_unique_tokens
 
 PAGE_PATH = "/access-denied"
 _ROUTE_NAME = "hybrid-chat-access-denied"
@@ -80,10 +83,6 @@ class GuardState:
     def is_revoked(self, token: str) -> bool:
         return _digest(token) in self.revoked
 
-    def reinstate(self, token: str) -> None:
-        """A fresh sign-in can issue the very token signed out before (same claims within a second)."""
-        self.revoked.pop(_digest(token), None)
-
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -124,8 +123,6 @@ class SignInGuard:
                 replaced = True
                 await _send_denial(scope, send, outcome.denial)
                 return
-            if message["type"] == "http.response.start" and (issued := _issued_token(message["headers"])):
-                self.state.reinstate(issued)
             if not replaced:
                 await send(message)
 
@@ -172,20 +169,6 @@ def _token(scope: Scope) -> str | None:
         return "".join(chunks)
     scheme, _, credentials = authorization.partition(" ")
     return (credentials.strip() or None) if scheme.lower() == "bearer" else None
-
-
-def _issued_token(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The session token a sign-in response sets, joined from its chunks if Chainlit split it."""
-    parts: dict[str, str] = {}
-    for name, value in headers:
-        if name == b"set-cookie":
-            key, _, rest = value.decode("latin-1").partition("=")
-            if _TOKEN_COOKIE.match(key.strip()):
-                parts[key.strip()] = rest.split(";", 1)[0].strip('"')
-    if _COOKIE in parts:
-        return parts[_COOKIE] or None
-    chunks = [parts[f"{_COOKIE}_{i}"] for i in range(len(parts)) if f"{_COOKIE}_{i}" in parts]
-    return "".join(chunks) or None
 
 
 def _verified_payload(token: str) -> dict | None:
@@ -240,7 +223,11 @@ If you think you should have access, ask the operator to add you.</p>
 
 
 def install_sign_in_guard(app: FastAPI, still_allowed: Callable[[User], bool]) -> None:
-    """Add the middleware (once) and the /access-denied page, ahead of Chainlit's catch-all route."""
+    """Add the middleware (once) and the /access-denied page, ahead of Chainlit's catch-all route.
+
+    Sign-out revokes one token, so every sign-in must get a token of its own (signin.tokens).
+    """
+    issue_unique_tokens()
     state: GuardState | None = getattr(app.state, "sign_in_guard", None)
     if state is None:
         state = GuardState(still_allowed)

@@ -52,6 +52,15 @@ class PostgresServer:
         self._psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def stop(self) -> None:
+        """Stop the server now, as an outage would: "fast" shutdown ends the clients' sessions."""
+        subprocess.run(
+            _as_service_user([str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.root / "data"), "-m", "fast",
+                              "-w"]),
+            check=True, capture_output=True, text=True, timeout=60,
+        )
+        self.process.wait(timeout=30)
+
     def _psql(self, sql: str) -> None:
         subprocess.run(
             [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,

@@ -4,13 +4,16 @@ Follows what the chainlit 2.12 frontend sends (see FACTS.md): `POST /login` sets
 `access_token` cookie; the socket connects to `/ws/socket.io` (websocket transport) with that
 cookie and the `auth` fields below; `connection_successful` starts (or resumes) the chat;
 `client_message` sends a user message; the server answers with `new_message`/`stream_*`
-events and ends each turn with `task_end`. Used by load and isolation tests.
+events and ends each turn with `task_end`. Files go first to `POST /project/file`, then by
+reference in `client_message`; actions to `POST /project/action`; an `ask` (AskUserMessage,
+AskElementMessage...) is answered by `answer_ask`. Used by load, isolation and chat tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -41,7 +44,10 @@ class ChatSession:
         self.chat_profile = chat_profile
         self.session_id = str(uuid.uuid4())
         self.messages: list[dict[str, Any]] = []  # every new_message/update_message the server sent
-        self.asks: list[dict[str, Any]] = []  # every question the server asked (left unanswered)
+        self.toasts: list[dict[str, Any]] = []  # {"message", "type"}
+        self.actions: list[dict[str, Any]] = []  # the buttons sent with messages
+        self.asks: list[dict[str, Any]] = []  # {"msg", "spec"} of every question the server asked
+        self.answer_ask: Callable[[dict[str, Any]], Any] | None = None  # its return value is the reply
         self.resumed_thread: dict[str, Any] | None = None
         self.resume_error: str | None = None
         self._task_start = asyncio.Event()
@@ -61,9 +67,18 @@ class ChatSession:
         async def _update(message: dict) -> None:
             self.messages.append(message)
 
+        @sio.on("toast")
+        async def _toast(toast: dict) -> None:
+            self.toasts.append(toast)
+
+        @sio.on("action")
+        async def _action(action: dict) -> None:
+            self.actions.append(action)
+
         @sio.on("ask")
-        async def _ask(question: dict) -> None:
-            self.asks.append(question)  # no answer: the app goes on as if the question timed out
+        async def _ask(ask: dict) -> Any:
+            self.asks.append(ask)
+            return self.answer_ask(ask) if self.answer_ask else None
 
         @sio.on("first_interaction")
         async def _first(event: dict) -> None:
@@ -87,6 +102,12 @@ class ChatSession:
         @sio.on("task_end")
         async def _end(*_: Any) -> None:
             self._task_end.set()
+
+    async def change_settings(self, values: dict[str, Any], timeout: float = 60) -> None:
+        """Submit the chat settings form (the gear in the composer); wait for the app to handle it."""
+        self._task_start.clear()
+        await self._sio.emit("chat_settings_change", values)
+        await asyncio.wait_for(self._turn(), timeout)  # chainlit runs the settings handler as a task
 
     async def connect(self) -> None:
         auth = {
@@ -132,25 +153,52 @@ class ChatSession:
             raise LookupError(self.resume_error or "resume failed")
         return self.resumed_thread
 
-    async def send(self, text: str, timeout: float = 120) -> dict[str, Any] | None:
-        """Send a user message; wait for its task to start and end; return the last assistant message."""
+    def user_message(self, text: str, command: str | None = None) -> dict[str, Any]:
+        """A user message as the browser sends it (also the reply to an AskUserMessage)."""
+        return {
+            "id": str(uuid.uuid4()), "threadId": self.thread_id, "type": "user_message", "name": "User",
+            "output": text, "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "command": command,
+        }
+
+    async def upload(self, name: str, data: bytes, mime: str = "application/pdf") -> httpx.Response:
+        """Upload a file into this session, as the composer does; `.json()` is the file reference."""
+        async with httpx.AsyncClient(base_url=self.base_url, cookies=self.cookies, timeout=60) as http:
+            return await http.post("/project/file", params={"session_id": self.session_id},
+                                   files={"file": (name, data, mime)})
+
+    async def call_action(self, action: dict[str, Any]) -> httpx.Response:
+        """Press an action button the server sent (one of `self.actions`)."""
+        async with httpx.AsyncClient(base_url=self.base_url, cookies=self.cookies, timeout=300) as http:
+            return await http.post("/project/action", json={"sessionId": self.session_id, "action": action})
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 120) -> dict[str, Any]:
+        """The first message (new or updated) the server sent that satisfies `predicate`, waiting for it."""
+        async def first() -> dict[str, Any]:
+            while True:
+                for message in self.messages:
+                    if predicate(message):
+                        return message
+                await asyncio.sleep(0.1)
+
+        return await asyncio.wait_for(first(), timeout)
+
+    async def send(self, text: str, timeout: float = 120, files: list[dict[str, Any]] | None = None,
+                   command: str | None = None) -> dict[str, Any] | None:
+        """Send a user message (with uploaded `files`, or as a `command`); wait for its task to start
+        and end; return the last assistant message. An `ask` ends the task early: then use `wait_for`."""
         seen = len(self.messages)
         self._task_start.clear()
-        message_id = str(uuid.uuid4())
-        await self._sio.emit("client_message", {
-            "message": {
-                "id": message_id, "threadId": self.thread_id, "type": "user_message", "name": "User",
-                "output": text, "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            },
-            "fileReferences": [],
-        })
-        async def turn() -> None:
-            await self._task_start.wait()
-            await self._task_end.wait()
-
-        await asyncio.wait_for(turn(), timeout)
+        await self._sio.emit("client_message", {"message": self.user_message(text, command),
+                                                "fileReferences": files or []})
+        await asyncio.wait_for(self._turn(), timeout)
         answers = [m for m in self.messages[seen:] if m.get("type") == "assistant_message"]
         return answers[-1] if answers else None
+
+    async def _turn(self) -> None:
+        """One task of the server: its start (cleared by the caller before asking), then its end."""
+        await self._task_start.wait()
+        await self._task_end.wait()
 
     async def close(self) -> None:
         if self._sio.connected:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fpdf import FPDF
 from playwright.sync_api import expect
+from pypdf import PdfWriter
 
 from test_chat import LOCAL_PROFILE, SocketLog, pick_profile, send, sign_in
 
@@ -27,6 +29,14 @@ def make_pdf(path) -> None:
         pdf.add_page()
         pdf.multi_cell(0, 8, text)
     pdf.output(str(path))
+
+
+def make_encrypted_pdf(path: Path, password: str) -> None:
+    """The test PDF, opened only with `password` (AES-256)."""
+    make_pdf(path.with_suffix(".plain.pdf"))
+    writer = PdfWriter(clone_from=path.with_suffix(".plain.pdf"))
+    writer.encrypt(password, owner_password="owner-secret-of-the-test", algorithm="AES-256")
+    writer.write(path)
 
 
 def upload_and_send(page, path, text: str) -> None:
@@ -77,3 +87,19 @@ def test_a_broken_pdf_gets_a_clear_message(app_server, page, tmp_path):
     sockets.wait_for_chat_start(page)
     upload_and_send(page, broken, "Please add this file.")
     expect(page.get_by_text(re.compile(r"broken\.pdf: This PDF is damaged or truncated"))).to_be_visible(timeout=60_000)
+
+
+def test_an_encrypted_pdf_asks_for_its_password_in_a_password_field(app_server, page, tmp_path):
+    password = "violet-harbour-lantern"
+    sealed = tmp_path / "sealed.pdf"
+    make_encrypted_pdf(sealed, password)
+    sockets = SocketLog(page)
+    sign_in(page, app_server.url, user="bob")
+    sockets.wait_for_chat_start(page)
+    upload_and_send(page, sealed, "Please add this file.")
+    field = page.locator('input[type="password"]')
+    expect(field).to_be_visible(timeout=60_000)
+    field.fill(password)
+    page.get_by_role("button", name="Open", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Indexed sealed\.pdf: 3 pages"))).to_be_visible(timeout=120_000)
+    assert password not in page.content()  # not shown as a chat message, and the field is gone

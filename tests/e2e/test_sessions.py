@@ -104,6 +104,23 @@ def test_a_signed_out_token_is_refused(app):
     assert http_status(app, token_of(app, "carol")) == 200  # signing in again works
 
 
+def test_two_sign_ins_in_the_same_second_are_separate_sessions(app):
+    """Chainlit's token holds the user and whole-second times only: two sign-ins within a second
+    got the same token, and signing out on one device ended the other session too."""
+    for _ in range(10):
+        first, second = token_of(app, "carol"), token_of(app, "carol")
+        issued = [jwt.decode(token, app.auth_secret, algorithms=["HS256"])["iat"] for token in (first, second)]
+        if issued[0] == issued[1]:
+            break
+    else:
+        pytest.fail("no two sign-ins within the same second in ten tries")
+    assert first != second
+    assert httpx.post(f"{app.url}/logout", cookies={"access_token": first}).status_code == 200
+    assert http_status(app, first) == 401
+    assert http_status(app, second) == 200
+    assert socket_accepts(app, second)
+
+
 def test_a_user_the_policy_leaves_out_is_refused_with_the_reason(app):
     response = login(app, "dave")
     assert response.status_code == 403

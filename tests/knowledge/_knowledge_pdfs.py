@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+import zlib
 from pathlib import Path
 
 from fpdf import FPDF
@@ -44,6 +45,38 @@ def encrypt(data: bytes, *, user_password: str, owner_password: str, algorithm: 
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def compression_bomb(*, with_font: bool, expanded_mb: int = 100) -> bytes:
+    """A one-page PDF of a few hundred KB whose content stream inflates to `expanded_mb` MB.
+
+    Without a font pypdf never decodes the content for text (the page looks scanned); with one
+    it does, and stops at its decompression limit. Written by hand so the test never holds the
+    expanded bytes.
+    """
+    deflate = zlib.compressobj(9)
+    content = deflate.compress(b"BT /F1 12 Tf 20 100 Td (boom) Tj ET\n")
+    for _ in range(expanded_mb):
+        content += deflate.compress(b" " * 1_000_000)
+    content += deflate.flush()
+    resources = b"/Resources << /Font << /F1 5 0 R >> >>" if with_font else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R " + resources + b" >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def free_port() -> int:

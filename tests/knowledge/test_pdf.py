@@ -9,7 +9,7 @@ import re
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
+from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, compression_bomb, encrypt, make_pdf
 from knowledge import (
     EmptyPdf,
     EncryptedPdf,
@@ -85,6 +85,14 @@ def test_bad_input_is_rejected_with_a_clear_message(make, error, words):
         read(make())
     assert isinstance(caught.value, PdfRejected)
     assert str(caught.value).endswith(".")  # a full sentence for the user, not a traceback
+
+
+@pytest.mark.parametrize("with_font", [False, True], ids=["looks-scanned", "text-page"])
+def test_a_compression_bomb_is_refused_as_too_large_when_decompressed(with_font):
+    """100 KB that inflate to 100 MB: pypdf stops at its limit; the message must not blame a scan or damage."""
+    with pytest.raises(PdfRejected, match="too large when decompressed") as caught:
+        read(compression_bomb(with_font=with_font))
+    assert "OCR" not in str(caught.value) and "damaged" not in str(caught.value)
 
 
 @pytest.mark.parametrize("algorithm", ["AES-256", "AES-128", "RC4-128"])

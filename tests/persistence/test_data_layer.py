@@ -78,6 +78,25 @@ async def test_write_errors_raise_instead_of_being_swallowed(stock_layer, layer,
     assert len(reported) == 1 and "save a message" in str(reported[0])
 
 
+async def test_failures_until_the_next_success_are_one_outage(layer, new_user):
+    """The app tells a user once per outage, not once per failed step (three for one message)."""
+    user = await new_user()
+    thread_id = await new_thread(layer, user)
+    assert layer.outage == 0
+    await execute(layer, "ALTER TABLE steps RENAME TO steps_gone")
+    for text in ("first", "second"):
+        with pytest.raises(PersistenceError):
+            await layer.create_step(message(thread_id, text))
+    assert layer.outage == 1
+    await execute(layer, "ALTER TABLE steps_gone RENAME TO steps")
+    await layer.create_step(message(thread_id, "saved"))  # the database is back
+    assert layer.outage == 1
+    await execute(layer, "ALTER TABLE steps RENAME TO steps_gone")
+    with pytest.raises(PersistenceError):
+        await layer.create_step(message(thread_id, "third"))
+    assert layer.outage == 2
+
+
 async def test_tags_list_keeps_the_thread_owner(stock_layer, layer, new_user, database_url):
     """With chat profiles chainlit tags the thread: SQLite rejected the list and the thread lost its user."""
     user = await new_user()

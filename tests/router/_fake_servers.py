@@ -15,7 +15,8 @@ Each generation request takes the next `Step` of the server's script (the `defau
 step when the script is empty), and every request is recorded for assertions.
 A `Reply` can also hold its stream part-way until the test releases it (an answer
 still being generated), and a `Hangup` closes the connection without answering.
-Run as a script it serves the OpenAI protocol forever (for the benchmark).
+Run as a script it serves the OpenAI protocol forever (for the benchmark and the app's
+end-to-end tests); `--record FILE` appends every request it receives to FILE as a JSON line.
 """
 
 from __future__ import annotations
@@ -77,12 +78,14 @@ class Seen:
 class FakeServer:
     """One provider on 127.0.0.1 (a free port). `protocol` is "openai", "ollama" or "gemini"."""
 
-    def __init__(self, protocol: str = "openai", *, models: tuple[str, ...] = ("fake-model",), default: Step | None = None):
+    def __init__(self, protocol: str = "openai", *, models: tuple[str, ...] = ("fake-model",), default: Step | None = None,
+                 record_file: str | None = None):
         self.protocol = protocol
         self.models = models
         self.script: list[Step] = []
         self.default: Step = default or Reply()
         self.requests: list[Seen] = []
+        self.record_file = record_file  # requests are also appended there (another process reads them)
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
         self.port = 0
@@ -125,6 +128,9 @@ class FakeServer:
         body = await request.json() if request.can_read_body else {}
         seen = Seen(request.path, dict(request.headers), body, time.monotonic())
         self.requests.append(seen)
+        if self.record_file:
+            with open(self.record_file, "a", encoding="utf-8") as record:
+                record.write(json.dumps({"path": seen.path, "headers": seen.headers, "body": seen.body}) + "\n")
         return seen
 
     def _next_step(self) -> Step:
@@ -236,9 +242,9 @@ class FakeServer:
         return await self._stream(request, step, events)
 
 
-async def _serve_forever(chunks: int) -> None:
+async def _serve_forever(chunks: int, record_file: str | None) -> None:
     answer = Reply(chunks=tuple(f"tok{i} " for i in range(chunks)), completion_tokens=chunks)
-    server = await FakeServer("openai", default=answer).start()
+    server = await FakeServer("openai", default=answer, record_file=record_file).start()
     print(server.base_url, flush=True)
     await asyncio.Event().wait()
 
@@ -246,4 +252,6 @@ async def _serve_forever(chunks: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the fake OpenAI protocol on a free port (prints the base URL).")
     parser.add_argument("--chunks", type=int, default=20, help="text chunks per answer")
-    asyncio.run(_serve_forever(parser.parse_args().chunks))
+    parser.add_argument("--record", metavar="FILE", help="append every request received to FILE (JSON lines)")
+    arguments = parser.parse_args()
+    asyncio.run(_serve_forever(arguments.chunks, arguments.record))

@@ -1,0 +1,84 @@
+"""Chainlit 2.12's HTTP routes, corrected where a client's mistake or an outage gave a 500.
+
+- `POST /project/file`: a zero-byte file made `persist_file` raise (500), and the size limit was
+  the config file's 50 MB whatever `MAX_UPLOAD_MB` said. Here an empty or too large file gets a
+  400 with the same sentence the knowledge base would give, and Chainlit's own limit (which the
+  browser checks before uploading) is set from the setting.
+- `PUT` and `DELETE /project/element`: an element without its `type` (or a custom one without
+  `id`, `name` or `display`) raised KeyError (500), an unknown session ValueError (500): here
+  400 and 404.
+- Any route whose data-layer call fails because the database is down (the thread list, a
+  thread...): 503 and "try again later", not 500.
+Each guard runs in front of Chainlit's route and hands the request over to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainlit.auth import get_current_user
+from chainlit.types import ElementRequest
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from knowledge import PdfRejected, check_size
+from persistence import PersistenceError
+
+_CUSTOM_ELEMENT_FIELDS = ("id", "name", "display")
+
+
+def _check_element_request(request: ElementRequest) -> None:
+    from chainlit.session import WebsocketSession
+
+    element = request.element
+    if not isinstance(element.get("type"), str):
+        raise HTTPException(status_code=400, detail="The element has no type.")
+    if element["type"] == "custom":
+        for field in _CUSTOM_ELEMENT_FIELDS:
+            if not isinstance(element.get(field), str):
+                raise HTTPException(status_code=400, detail=f"The custom element has no {field}.")
+    if WebsocketSession.get_by_id(request.sessionId) is None:
+        raise HTTPException(status_code=404, detail="Session not found")
+
+
+def make_route_fixes(max_upload_mb: float) -> APIRouter:
+    from chainlit import server  # the app itself: imported when the routes are built, not before
+
+    router = APIRouter()
+
+    @router.post("/project/file")
+    async def upload_file(session_id: str, file: UploadFile, ask_parent_id: str | None = None,
+                          user: Any = Depends(get_current_user)):
+        try:
+            check_size(file.size or 0, max_upload_mb)
+        except PdfRejected as exc:
+            raise HTTPException(status_code=400, detail=f"{file.filename}: {exc}") from None
+        return await server.upload_file(user, session_id, file, ask_parent_id)
+
+    @router.put("/project/element")
+    async def update_element(request: ElementRequest, user: Any = Depends(get_current_user)):
+        _check_element_request(request)
+        return await server.update_thread_element(request, user)
+
+    @router.delete("/project/element")
+    async def delete_element(request: ElementRequest, user: Any = Depends(get_current_user)):
+        _check_element_request(request)
+        return await server.delete_thread_element(request, user)
+
+    return router
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "The database is unavailable; try again later."}, status_code=503)
+
+
+def install_route_fixes(app: FastAPI, *, max_upload_mb: float) -> APIRouter:
+    """Put the corrected routes in front of Chainlit's, set its upload limit, and answer database
+    outages with 503. Returns the router."""
+    from chainlit.config import config
+
+    config.features.spontaneous_file_upload.max_size_mb = max_upload_mb
+    app.add_exception_handler(PersistenceError, _database_unavailable)
+    router = make_route_fixes(max_upload_mb)
+    app.router.routes[0:0] = router.routes
+    return router
