@@ -1,11 +1,11 @@
 """The gateway: the router as an OpenAI-compatible API, with API keys, health and metrics endpoints.
 
-    gateway = mount_gateway(http_app, router, settings, accounts=accounts)   # in app.py
+    gateway = mount_gateway(http_app, router, settings, accounts=accounts, pipeline=pipeline)   # in app.py
 
-Owns /v1/models and /v1/chat/completions, the API keys (GET/POST /gateway/keys and
-DELETE /gateway/keys/{id} for signed-in users, `python -m gateway keys ...` for operators) and
-/healthz, /readyz and /metrics. The limits, metrics and logs it applies are the `operations`
-package's, shared with the chat (the app admits messages through `Gateway.limits`).
+Owns /v1/models and /v1/chat/completions (a translation of the answering pipeline's events into
+OpenAI's format), the API keys (GET/POST /gateway/keys and DELETE /gateway/keys/{id} for
+signed-in users, `python -m gateway keys ...` for operators) and /healthz, /readyz and /metrics.
+Admission, routing and usage are the `answering` pipeline's, the same the chat uses.
 """
 
 from gateway.mount import mount_gateway

@@ -20,13 +20,11 @@ chunk's `model` names the model that wrote it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import APIRouter
@@ -34,19 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from answering import Answer, Asker, ContextTooLong, Prepared, Question
 from gateway.errors import GatewayError
-from gateway.service import ROUTE_NAME, Caller, Gateway
-from operations import bind_request_id, count_error, observe_answer, observe_route
-from router import (
-    AUTO_PROFILE, AnswerStream, BackendError, CallRecord, ChatMessage, ModelSpec, Notice, RouteDecision,
-    RouteRequest, TextDelta, fit_to_context, fits,
-)
+from gateway.service import ROUTE_NAME, Gateway
+from operations import LimitExceeded, bind_request_id, count_error
+from router import AUTO_PROFILE, BackendError, CallRecord, ChatMessage, Notice, RouteDecision, TextDelta
 
 log = logging.getLogger("hybrid_chat.gateway")
 SOURCE = "gateway"
 DEFAULT_TEMPERATURE = 0.7
-#: Charges still being recorded after their request was cancelled (the event loop holds tasks only weakly).
-_pending_charges: set[asyncio.Task] = set()
 
 
 class _Part(BaseModel):
@@ -138,23 +132,6 @@ def _parse(body: object) -> tuple[ChatCompletionRequest, tuple[ChatMessage, ...]
     return request, messages
 
 
-def _fit(messages: tuple[ChatMessage, ...], spec: ModelSpec, max_output_tokens: int) -> tuple[ChatMessage, ...]:
-    """The newest turns that fit the answering model's context, trimmed as the chat trims; 400 when even
-    the leading system messages and the last message do not fit."""
-    sent = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_output_tokens)
-    if not fits(sent, context_length=spec.context_length, max_output_tokens=max_output_tokens):
-        raise GatewayError(
-            400, f"The conversation is too long for {spec.label}: its leading system messages and last message "
-            f"alone exceed the model's context of {spec.context_length:,} tokens (with up to "
-            f"{max_output_tokens:,} for the answer). Shorten them.",
-            param="messages", code="context_length_exceeded",
-        )
-    if len(sent) < len(messages):
-        log.info("sending the newest %d of %d messages: the older ones do not fit %s's context",
-                 len(sent), len(messages), spec.id)
-    return sent
-
-
 def _failure(record: CallRecord, verb: str) -> GatewayError:
     """A request every model refused is the client's to fix (400); any other failure is the models' (502)."""
     if record.request_rejected:
@@ -222,33 +199,31 @@ def openai_routes(gateway: Gateway) -> APIRouter:
             if parsed.model != AUTO_PROFILE and router.catalog.get(parsed.model) is None:
                 raise GatewayError(404, f"The model {parsed.model!r} does not exist. GET /v1/models lists them.",
                                    param="model", code="model_not_found")
-            await gateway.admit(caller, [m.content for m in messages])
             log.info("chat completion for %s%s: model=%s, %d messages, stream=%s", caller.user,
                      f" (end user {parsed.user})" if parsed.user else "", parsed.model, len(messages), parsed.stream)
-            decision = await router.route(
-                RouteRequest(messages=messages, profile=parsed.model, privacy_choice="local")
+            # An API client cannot be asked to confirm: personal data is answered locally.
+            question = Question(
+                messages, profile=parsed.model, mode=None, privacy_choice="local", source=SOURCE,
+                temperature=DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature,
+                max_tokens=parsed.max_completion_tokens or parsed.max_tokens,
             )
-            observe_route(decision, parsed.model)
-            log.info("route: %s", "; ".join(decision.reasons))
-            if decision.model is None:
-                count_error(SOURCE, "no_backend")
-                raise GatewayError(503, "No model can answer now: " + "; ".join(decision.reasons),
-                                   type="server_error", code="no_backend_available")
-            max_tokens = parsed.max_completion_tokens or parsed.max_tokens
-            messages = _fit(messages, decision.model, router.output_limit(max_tokens))
+            prepared = await _prepare(gateway, Asker(caller.user, caller.admin), question)
+            try:
+                answer = gateway.pipeline.answer(prepared)
+            except ContextTooLong as exc:
+                raise GatewayError(400, str(exc), param="messages", code="context_length_exceeded") from None
         except GatewayError as exc:
             return exc.response({"x-request-id": rid})
-        temperature = DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature
-        answer = router.stream(decision, messages, temperature=temperature, max_tokens=max_tokens)
+        decision = prepared.decision
         headers = _route_headers(rid, decision, decision.model.id)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if parsed.stream:
             include_usage = bool(parsed.stream_options and parsed.stream_options.include_usage)
-            chunks = _stream(gateway, caller, decision, answer, completion_id, include_usage)
+            chunks = _stream(decision, answer, completion_id, include_usage)
             return StreamingResponse(chunks, media_type="text/event-stream",
                                      headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            completion = await _complete(gateway, caller, decision, answer, completion_id)
+            completion = await _complete(decision, answer, completion_id)
         except GatewayError as exc:
             return exc.response(headers)
         return JSONResponse(completion, headers=_route_headers(rid, decision, completion["model"]))
@@ -259,12 +234,27 @@ def openai_routes(gateway: Gateway) -> APIRouter:
     return api
 
 
-async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream,
-                    completion_id: str) -> dict:
+async def _prepare(gateway: Gateway, asker: Asker, question: Question) -> Prepared:
+    """The pipeline's admission and route, as OpenAI-format errors (429/413 limits, 503 nothing may answer)."""
+    try:
+        prepared = await gateway.pipeline.prepare(asker, question)
+    except LimitExceeded as exc:
+        headers = {"Retry-After": f"{exc.retry_after_s:.0f}"} if exc.retry_after_s else None
+        if exc.status == 413:
+            raise GatewayError(413, exc.message, code="message_too_long", param="messages") from exc
+        raise GatewayError(429, exc.message, type="rate_limit_exceeded", code=exc.limit, headers=headers) from exc
+    log.info("route: %s", "; ".join(prepared.decision.reasons))
+    if prepared.decision.model is None:
+        raise GatewayError(503, "No model can answer now: " + "; ".join(prepared.decision.reasons),
+                           type="server_error", code="no_backend_available")
+    return prepared
+
+
+async def _complete(decision: RouteDecision, answer: Answer, completion_id: str) -> dict:
     """A non-streaming completion: the whole answer, or a 502 when the model failed."""
     parts: list[str] = []
     try:
-        async with _charged(gateway, caller, answer):
+        async with answer:
             async for event in answer:
                 if isinstance(event, TextDelta):
                     parts.append(event.text)
@@ -286,11 +276,13 @@ async def _complete(gateway: Gateway, caller: Caller, decision: RouteDecision, a
     }
 
 
-async def _stream(
-    gateway: Gateway, caller: Caller, decision: RouteDecision, answer: AnswerStream, completion_id: str,
-    include_usage: bool,
-) -> AsyncIterator[bytes]:
-    """SSE chunks: the role, the text deltas, the finish reason, usage if asked, then [DONE]."""
+async def _stream(decision: RouteDecision, answer: Answer, completion_id: str, include_usage: bool
+                  ) -> AsyncIterator[bytes]:
+    """SSE chunks: the role, the text deltas, the finish reason, usage if asked, then [DONE].
+
+    A client that goes away mid-stream ends the `async with` block with a cancellation: the
+    model is stopped, and what it generated until then is still billed (the pipeline records it).
+    """
     created = int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, model: str = decision.model.id) -> dict:
@@ -299,7 +291,7 @@ async def _stream(
 
     yield _sse(chunk({"role": "assistant", "content": ""}))
     try:
-        async with _charged(gateway, caller, answer):
+        async with answer:
             async for event in answer:
                 if isinstance(event, TextDelta):
                     yield _sse(chunk({"content": event.text}, model=answer.model_id))
@@ -322,34 +314,3 @@ async def _stream(
                     "model": record.model_id, "choices": [],
                     "usage": _usage(record.prompt_tokens, record.completion_tokens)})
     yield _sse("[DONE]")
-
-
-@asynccontextmanager
-async def _charged(gateway: Gateway, caller: Caller, answer: AnswerStream) -> AsyncIterator[None]:
-    """Charge `caller` for `answer` when the block ends, however it ends.
-
-    A client that goes away mid-stream ends the block with a cancellation (or by closing the
-    generator): the model is stopped, and what it generated until then is still billed, so
-    budgets cannot be dodged by disconnecting. The charge is shielded from that cancellation.
-    """
-    try:
-        yield
-    finally:
-        try:
-            await answer.aclose()
-        finally:
-            record = answer.record()
-            if record is not None:  # None: nothing was sent, nothing to bill
-                charge = asyncio.ensure_future(_account(gateway, caller, record))
-                _pending_charges.add(charge)
-                charge.add_done_callback(_pending_charges.discard)
-                await asyncio.shield(charge)
-
-
-async def _account(gateway: Gateway, caller: Caller, record: CallRecord) -> None:
-    observe_answer(record, SOURCE)
-    log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s, finish %s%s", record.model_id,
-             record.prompt_tokens, record.completion_tokens,
-             "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s, record.finish_reason,
-             f", error: {record.error}" if record.error else "")
-    await gateway.record(caller, record)

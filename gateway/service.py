@@ -1,25 +1,25 @@
-"""The gateway's state and the steps every API call shares: who is calling, may they, and bookkeeping.
+"""The gateway's state: who is calling (API keys, access policy), the database, and the answering pipeline.
 
-Kept apart from the HTTP routes so the chat path could reuse the same limits object
-(`Gateway.limits`), and tests can drive it directly.
+Kept apart from the HTTP routes so tests can drive it directly. Admission, routing and usage
+are the pipeline's (`answering`), the same the chat uses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from answering import Pipeline
 from gateway.api_keys import KeyRing, parse_static_keys
 from gateway.errors import GatewayError, invalid_key
 from gateway.users import GatewayUsers
-from operations import LimitExceeded, Limits
-from persistence import PersistenceError, UsageRecord, create_engine, database_url, record_usage, upgrade_database
-from router import CallRecord, Router
+from operations import Limits
+from persistence import PersistenceError, create_engine, database_url, upgrade_database
+from router import Router
 from settings import Settings
 from signin import ADMIN_ROLE, AccessPolicy, AccountStore
 
@@ -40,14 +40,15 @@ class Gateway:
 
     def __init__(
         self, router: Router, settings: Settings, *, engine: AsyncEngine | None = None,
-        accounts: AccountStore | None = None, limits: Limits | None = None, migrate: bool = True,
+        accounts: AccountStore | None = None, pipeline: Pipeline | None = None, migrate: bool = True,
     ) -> None:
         self.router = router
         self.settings = settings
         self._owns_engine = engine is None
         self.engine = engine or create_engine(database_url(settings))
         self.users = GatewayUsers(AccessPolicy.from_settings(settings), accounts)
-        self.limits = limits or Limits.from_settings(settings)
+        # The chat passes its own pipeline, so one rate limit covers a user's chats and API calls.
+        self.pipeline = pipeline or Pipeline(router, Limits.from_settings(settings), engine=self.engine)
         self.keys = KeyRing(self.engine, parse_static_keys(settings.gateway_api_keys.get_secret_value()))
         self._migrate = migrate
         self._schema_ready = asyncio.Lock()
@@ -90,33 +91,6 @@ class Gateway:
                 code="access_denied",
             )
         return Caller(owner.user, role == ADMIN_ROLE, owner.key_id)
-
-    async def admit(self, caller: Caller, texts: list[str]) -> None:
-        """Apply the limits; a refusal becomes an OpenAI-format error with the user's message."""
-        try:
-            await self.limits.admit(await self.database(), caller.user, texts, admin=caller.admin)
-        except LimitExceeded as exc:
-            headers = {"Retry-After": f"{exc.retry_after_s:.0f}"} if exc.retry_after_s else None
-            if exc.status == 413:
-                raise GatewayError(413, exc.message, code="message_too_long", param="messages") from exc
-            kind = "rate_limit_exceeded" if exc.limit == "rate" else "insufficient_quota"
-            raise GatewayError(429, exc.message, type=kind, code=exc.limit, headers=headers) from exc
-        except PersistenceError as exc:
-            raise GatewayError(503, f"Cannot check your budget now: {exc}", type="server_error",
-                               code="database_unavailable") from exc
-
-    async def record(self, caller: Caller, record: CallRecord) -> None:
-        """Store the call's usage as the chat does (step id "gateway:<uuid>"); a failure is only logged."""
-        usage = UsageRecord(
-            step_id=f"gateway:{uuid.uuid4().hex}", user_identifier=caller.user, backend=record.backend,
-            model=record.model, prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens,
-            cost_usd=record.cost_usd, ttft_ms=None if record.ttft_s is None else record.ttft_s * 1000,
-            latency_ms=record.total_s * 1000,
-        )
-        try:
-            await record_usage(await self.database(), usage)
-        except PersistenceError as exc:
-            log.warning("usage not recorded: %s", exc)
 
     async def aclose(self) -> None:
         """Close the database pool if the gateway opened it (a shared one belongs to the app)."""

@@ -1,7 +1,8 @@
 """Per-user limits: messages per minute, a daily token and cost budget, message size.
 
 Each refusal is a `LimitExceeded` carrying the sentence to show the user (the chat shows
-`exc.message`; the gateway sends it in an OpenAI-format error with `exc.status`).
+`exc.message`; the gateway sends it in an OpenAI-format error with `exc.status`). A spent
+daily budget is no refusal: `budget_spent` tells the routing policy, which answers locally.
 Administrators are exempt from the rate limit and the budgets, not from the size limit.
 (The upload size is the knowledge base's limit: `MAX_UPLOAD_MB`, checked where files are read.)
 The rate limit is counted per app process (several instances each allow the full rate);
@@ -83,37 +84,31 @@ class Limits:
             )
         recent.append(now)
 
-    async def check_budget(self, engine: AsyncEngine, user: str, *, admin: bool = False) -> None:
-        """Refuse when `user`'s usage since midnight UTC reached the daily token or cost budget."""
+    async def budget_spent(self, engine: AsyncEngine, user: str, *, admin: bool = False) -> str:
+        """Why `user` may not use cloud models any more today, or "" while their daily budget lasts.
+
+        A spent budget does not refuse a message: the routing policy answers it locally.
+        """
         if admin or (self.daily_tokens <= 0 and self.daily_cost_usd <= 0):
-            return
+            return ""
         midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         rows = await usage_summary(engine, user, since=midnight)
         tokens = sum(r.prompt_tokens + r.completion_tokens for r in rows)
         cost = sum(r.cost_usd for r in rows)
-        seconds_left = (midnight.timestamp() + 86_400) - time.time()
-        until = f"It resets at midnight UTC (in {seconds_left / 3600:.1f} hours)."
         if self.daily_tokens > 0 and tokens >= self.daily_tokens:
-            raise LimitExceeded(
-                "daily_tokens", f"You have used your daily budget of {self.daily_tokens:,} tokens. {until}",
-                retry_after_s=seconds_left,
-            )
+            return f"your daily budget of {self.daily_tokens:,} tokens is used up (it resets at midnight UTC)"
         if self.daily_cost_usd > 0 and cost >= self.daily_cost_usd:
-            raise LimitExceeded(
-                "daily_cost", f"You have used your daily budget of ${self.daily_cost_usd:.2f}. {until}",
-                retry_after_s=seconds_left,
-            )
+            return f"your daily budget of ${self.daily_cost_usd:.2f} is used up (it resets at midnight UTC)"
+        return ""
 
-    async def admit(self, engine: AsyncEngine | None, user: str, texts: list[str], *, admin: bool = False) -> None:
+    def admit(self, user: str, texts: list[str], *, admin: bool = False) -> None:
         """Every check a new message goes through, cheapest first; raises (and counts) `LimitExceeded`.
 
-        The chat and the gateway both call this, so a user's rate and budget cover both.
+        The chat and the API both call this (through the answering pipeline), so a user's rate covers both.
         """
         try:
             for text in texts:
                 self.check_message(text)
-            if engine is not None:
-                await self.check_budget(engine, user, admin=admin)
             self.take_rate(user, admin=admin)
         except LimitExceeded as exc:
             count_limit_refusal(exc.limit)

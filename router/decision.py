@@ -18,7 +18,8 @@ PrivacyChoice = Literal["send", "local"]
 class RouteRequest:
     """One message to route, with everything the policy may look at."""
 
-    #: The whole conversation the model will see, the new user message last.
+    #: The conversation as the user or API client wrote it (every turn is scanned, a client's system
+    #: turns included; the app's own system prompt is not in it), the new message last.
     messages: tuple[ChatMessage, ...]
     #: "auto" (the router decides) or the id of a model the user picked.
     profile: str = AUTO_PROFILE
@@ -28,15 +29,9 @@ class RouteRequest:
     private: bool = False
     #: The user's answer to a confirmation (`RouteDecision.needs_confirmation`); None = not asked yet.
     privacy_choice: PrivacyChoice | None = None
-    #: USD the user may still spend on cloud models (None = no budget); at 0 messages stay local.
-    cloud_budget_left_usd: float | None = None
-    #: `messages[0]` is the app's own system prompt (the chat's, from `build_messages`): the one
-    #: turn the privacy scan skips. Every turn a client wrote, its system turns included, is scanned.
-    own_system_prompt: bool = False
-
-    def __post_init__(self) -> None:
-        if self.own_system_prompt and (not self.messages or self.messages[0].role != "system"):
-            raise ValueError("own_system_prompt needs a leading system message")
+    #: Why the user may not use cloud models any more today (e.g. "your daily budget of $1.00 is used
+    #: up"); empty: they may. A spent budget keeps messages local, it does not refuse them.
+    cloud_budget_spent: str = ""
 
 
 @dataclass(frozen=True)

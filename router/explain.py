@@ -35,7 +35,7 @@ def describe_findings(findings: tuple[Finding, ...]) -> str:
 
 
 def describe_route(decision: RouteDecision, record: CallRecord | None = None) -> str:
-    """The route step's body: backend and model, reasons, masked findings, fallbacks, and the call's cost."""
+    """The route step's body, one fact per line: the model and why, masked findings, score, fallbacks, cost."""
     spec = decision.model
     if decision.needs_confirmation:
         head = "Route: waiting for your choice (send anyway / answer locally / cancel)"
@@ -43,8 +43,7 @@ def describe_route(decision: RouteDecision, record: CallRecord | None = None) ->
         head = "Route: none (nothing was sent)"
     else:
         head = f"Route: {decision.route} · {spec.label} ({spec.provider}, {spec.model})"
-    lines = [head, "Why:"]
-    lines += [f"- {reason}" for reason in decision.reasons]
+    lines = [head, *(f"Why: {reason}" for reason in decision.reasons)]
     if decision.privacy_findings:
         lines.append(f"Personal data (masked): {describe_findings(decision.privacy_findings)}")
     if decision.strong_win_rate is not None and decision.threshold is not None:
@@ -52,17 +51,19 @@ def describe_route(decision: RouteDecision, record: CallRecord | None = None) ->
     if len(decision.candidates) > 1:
         lines.append("Fallbacks allowed: " + ", ".join(s.label for s in decision.candidates[1:]))
     if record is not None:
-        lines.append(_describe_call(record, {s.id: s.label for s in decision.candidates}))
+        lines += _describe_call(record, {s.id: s.label for s in decision.candidates})
     return "\n".join(lines)
 
 
-def _describe_call(record: CallRecord, labels: dict[str, str]) -> str:
+def _describe_call(record: CallRecord, labels: dict[str, str]) -> list[str]:
     """The models that wrote the answer (in order: a fallback may have finished it) and what the call cost."""
-    ttft = "n/a" if record.ttft_s is None else f"{record.ttft_s:.2f} s"
     who = ", then ".join(labels.get(model, model) for model in record.models)
-    head = f"Answered by {who}" if who else "No model answered"
-    text = (f"{head}: {record.prompt_tokens} + {record.completion_tokens} tokens, ${record.cost_usd:.5f}, "
-            f"first token {ttft}, total {record.total_s:.2f} s")
+    lines = [f"Answered by {who}" if who else "No model answered",
+             f"Tokens: {record.prompt_tokens} prompt + {record.completion_tokens} answer",
+             f"Cost: ${record.cost_usd:.5f}",
+             f"First token: {'n/a' if record.ttft_s is None else f'{record.ttft_s:.2f} s'}",
+             f"Total: {record.total_s:.2f} s",
+             f"Messages sent: {record.message_count}"]
     if record.retries:
-        text += f", {record.retries} retr{'y' if record.retries == 1 else 'ies'}"
-    return text
+        lines.append(f"Retries: {record.retries}")
+    return lines

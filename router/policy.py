@@ -10,7 +10,8 @@ Precedence, highest first:
 3. availability and health: unavailable models are skipped, and the reasons say so.
 4. complexity: with "auto", the strong win rate against the calibrated threshold picks
    cloud or local.
-5. budget: a user with no cloud budget left stays local.
+5. budget: a user whose daily budget is spent is answered locally (even on a cloud profile);
+   only when no local model is available is nothing sent.
 
 Fallbacks: a cloud route lists the other cloud models, then the local ones; a local route
 lists local models only. Every decision carries short reasons for the chat's route step.
@@ -54,6 +55,9 @@ def decide(
         spec = catalog.get(request.profile)
         if spec is None:
             return choose.nothing(bool(marks), f"unknown model '{request.profile}'")
+        if not spec.is_local and request.cloud_budget_spent:
+            reasons = [f"you chose {spec.label}, but {request.cloud_budget_spent} → local instead"]
+            return choose.first_available(choose.local, bool(marks), reasons)
         if not spec.is_local and marks:
             locked = strict_privacy or request.private  # the user cannot send it anyway
             return _cloud_profile_meets_privacy(choose, spec, request, report, marks, locked)
@@ -79,14 +83,12 @@ def decide(
             f"strong win rate {score.strong_win_rate:.2f} {comparison} threshold {score.threshold:.2f} "
             f"(target {score.cloud_share:.0%} cloud) → {'cloud' if wants_cloud else 'local'}"
         )
-    budget_left = request.cloud_budget_left_usd
-    if wants_cloud and budget_left is not None and budget_left <= 0:
+    if wants_cloud and request.cloud_budget_spent:
         wants_cloud = False
-        reasons.append("cloud budget used up → local")
-    if not wants_cloud and not any(choose.available(spec) for spec in choose.local):
-        if budget_left is None or budget_left > 0:
-            reasons.append("no local model is available → cloud")
-            wants_cloud = True
+        reasons.append(f"{request.cloud_budget_spent} → local")
+    if not wants_cloud and not request.cloud_budget_spent and not any(choose.available(s) for s in choose.local):
+        reasons.append("no local model is available → cloud")
+        wants_cloud = True
     order = [*choose.cloud, *choose.local] if wants_cloud else choose.local
     return choose.first_available(order, False, reasons)
 
@@ -94,9 +96,9 @@ def decide(
 def _split(request: RouteRequest) -> tuple[str, list[str]]:
     """The new user message (what complexity scores), and every other turn the privacy scan must see.
 
-    Only the app's own system prompt is left out; a client's system turns are scanned like the rest.
+    The app's own system prompt is never in the request; a client's system turns are scanned like the rest.
     """
-    scanned = request.messages[1:] if request.own_system_prompt else request.messages
+    scanned = request.messages
     last = max((i for i, m in enumerate(scanned) if m.role != "system"), default=None)
     if last is None:
         return "", [m.content for m in scanned]

@@ -100,9 +100,9 @@ def test_two_streamed_turns_with_the_local_model(app_server, page):
 
     # The second request carried the first turn: system + user + assistant + user.
     page.get_by_text("Used Route").nth(1).click()
-    expect(page.get_by_text("4 messages sent to the model")).to_be_visible()
+    expect(page.get_by_text("Messages sent: 4")).to_be_visible()
     page.get_by_text("Used Route").nth(0).click()
-    expect(page.get_by_text("2 messages sent to the model")).to_be_visible()
+    expect(page.get_by_text("Messages sent: 2")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Route: local · SmolLM2 135M \(Foundry Local\)")).first).to_be_visible()
 
 

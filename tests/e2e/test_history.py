@@ -57,7 +57,7 @@ async def test_a_resumed_chat_survives_a_restart_and_continues_multi_turn(databa
             assert any(step.get("output") == "My name is Zorblax." for step in thread["steps"])
             assert (await chat.send("What is my name?"))["output"]
             # system + the resumed user and assistant turns + the new question
-            assert "4 messages sent to the model" in route_output(chat)
+            assert "Messages sent: 4" in route_output(chat)
 
 
 async def test_another_user_can_neither_list_open_resume_nor_delete_a_chat(database):

@@ -6,7 +6,7 @@ import openai
 import pytest
 from prometheus_client import REGISTRY
 
-from _gateway_server import ADMIN_KEY, LOCAL_MODEL, start_gateway
+from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, start_gateway
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -32,16 +32,19 @@ async def test_over_the_rate_limit_the_client_gets_429_with_retry_after_and_admi
         assert len(running.local.generation_requests()) == 5
 
 
-async def test_over_the_daily_token_budget_the_client_gets_429_insufficient_quota(tmp_path):
+async def test_over_the_daily_budget_a_cloud_request_is_answered_locally_and_says_why(tmp_path):
     async for running in start_gateway(tmp_path, DAILY_TOKEN_BUDGET=20):
         client = running.client()
         for _ in range(2):  # 15 tokens each: the second starts under the budget
-            await client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
-        with pytest.raises(openai.RateLimitError) as caught:
-            await client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
-        assert caught.value.body["type"] == "insufficient_quota" and caught.value.body["code"] == "daily_tokens"
-        assert "daily budget of 20 tokens" in caught.value.message
-        await running.client(ADMIN_KEY).chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+            first = await client.chat.completions.create(model=CLOUD_MODEL, messages=HELLO)
+        assert first.model == CLOUD_MODEL
+        spent = await client.chat.completions.with_raw_response.create(model=CLOUD_MODEL, messages=HELLO)
+        completion = spent.parse()
+        assert completion.model == LOCAL_MODEL and spent.headers["x-hybrid-route"] == "local"
+        assert any("daily budget of 20 tokens is used up" in reason for reason in completion.x_hybrid["reasons"])
+        assert len(running.cloud.generation_requests()) == 2, "nothing more reached the cloud"
+        admin = await running.client(ADMIN_KEY).chat.completions.create(model=CLOUD_MODEL, messages=HELLO)
+        assert admin.model == CLOUD_MODEL, "admins have no budget"
 
 
 async def test_a_too_long_message_is_413_and_never_reaches_a_model(tmp_path):

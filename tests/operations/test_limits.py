@@ -48,23 +48,19 @@ def test_the_size_limit_says_how_big_and_what_the_limit_is():
     assert caught.value.status == 413 and "11 characters; the limit is 10" in caught.value.message
 
 
-async def test_the_daily_budgets_count_todays_usage_and_spare_admins(tmp_path):
+async def test_a_spent_daily_budget_is_reported_from_todays_usage_and_spares_admins(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     await upgrade_database(url)
     engine = create_engine(url)
     try:
         tokens = Limits(daily_tokens=100)
         cost = Limits(daily_cost_usd=0.5)
-        await tokens.check_budget(engine, "alice")
+        assert await tokens.budget_spent(engine, "alice") == ""
         await record_usage(engine, UsageRecord("s1", "alice", "openai", "gpt", 60, 40, 0.6))
-        with pytest.raises(LimitExceeded) as caught:
-            await tokens.check_budget(engine, "alice")
-        assert caught.value.limit == "daily_tokens" and "100 tokens" in caught.value.message
-        assert "midnight UTC" in caught.value.message and caught.value.retry_after_s > 0
-        with pytest.raises(LimitExceeded) as caught:
-            await cost.check_budget(engine, "alice")
-        assert caught.value.limit == "daily_cost" and "$0.50" in caught.value.message
-        await tokens.check_budget(engine, "bob")
-        await tokens.check_budget(engine, "alice", admin=True)
+        spent = await tokens.budget_spent(engine, "alice")
+        assert "100 tokens is used up" in spent and "midnight UTC" in spent
+        assert "$0.50 is used up" in await cost.budget_spent(engine, "alice")
+        assert await tokens.budget_spent(engine, "bob") == ""
+        assert await tokens.budget_spent(engine, "alice", admin=True) == ""
     finally:
         await engine.dispose()

@@ -25,7 +25,7 @@ def test_route_text_masks_personal_data():
     assert "rina@example.com" not in text and "4111 1111 1111 1111" not in text
     assert "e-mail address r•••@•••.com (prompt)" in text
     assert text.startswith("Route: local · SmolLM2 135M (Foundry Local)")
-    assert "- private (payment card number, e-mail address found) → local only" in text
+    assert "\nWhy: private (payment card number, e-mail address found) → local only\n" in text
 
 
 def test_route_text_shows_score_fallbacks_and_the_call():
@@ -34,7 +34,18 @@ def test_route_text_shows_score_fallbacks_and_the_call():
     text = describe_route(route("Prove Fermat's little theorem."), record)
     assert "strong win rate 0.71 ≥ threshold 0.58 (target 30% cloud) → cloud" in text
     assert "Fallbacks allowed: GPT-4.1 mini, SmolLM2 135M (Foundry Local), Llama 3.2 3B (Ollama)" in text
-    assert "120 + 300 tokens, $0.00079, first token 0.42 s, total 2.50 s" in text
+    assert "\nTokens: 120 prompt + 300 answer\nCost: $0.00079\nFirst token: 0.42 s\nTotal: 2.50 s\n" in text
+
+
+def test_route_text_has_one_fact_per_line():
+    record = CallRecord(backend="gemini", model_id="gemini-2.5-flash", model="gemini-2.5-flash", prompt_tokens=1,
+                        completion_tokens=2, cost_usd=0.0, ttft_s=None, total_s=1.0, fallbacks=(), message_count=3,
+                        models=("gemini-2.5-flash",))
+    lines = describe_route(route("Prove Fermat's little theorem."), record).splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "Route", "Why", "Strong win rate", "Fallbacks allowed", "Answered by Gemini 2.5 Flash", "Tokens", "Cost",
+        "First token", "Total", "Messages sent"]
+    assert "Messages sent: 3" in lines and "First token: n/a" in lines
 
 
 def test_confirmation_is_spelled_out():
@@ -57,5 +68,5 @@ def test_route_text_names_every_model_that_answered():
                         prompt_tokens=40, completion_tokens=30, cost_usd=0.0001, ttft_s=0.3, total_s=4.0,
                         fallbacks=("smollm2-135m",), models=("gpt-4.1-mini", "smollm2-135m"))
     text = describe_route(route("Explain a hash map.", profile="gpt-4.1-mini"), record)
-    assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local): 40 + 30 tokens" in text
+    assert "\nAnswered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)\nTokens: 40 prompt + 30 answer\n" in text
     assert "falling back from smollm2-135m" not in text

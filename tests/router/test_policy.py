@@ -92,18 +92,6 @@ def test_personal_data_in_a_system_turn_a_client_sent_is_private(system):
     assert decision.privacy_findings[0].source == f"history[{len(system) - 1}]"
 
 
-def test_only_the_apps_own_leading_system_prompt_is_exempt_from_the_scan():
-    own = ChatMessage("system", "You are Hybrid Chat. Write to the author at rina@example.com.")
-    exempt = decide(RouteRequest(messages=(own, ChatMessage("user", ORDINARY)), own_system_prompt=True),
-                    CATALOG, ALL_UP, score=HIGH)
-    assert not exempt.private and exempt.route == "cloud"
-    later = RouteRequest(messages=(own, ChatMessage("system", PERSONAL), ChatMessage("user", ORDINARY)),
-                         own_system_prompt=True)
-    assert decide(later, CATALOG, ALL_UP, score=HIGH).private
-    with pytest.raises(ValueError, match="system"):
-        RouteRequest(messages=(ChatMessage("user", ORDINARY),), own_system_prompt=True)
-
-
 def test_a_private_chat_or_strict_mode_overrides_a_cloud_profile_without_asking():
     marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private=True, privacy_choice="send"), CATALOG, ALL_UP)
     assert marked.private and marked.route == "local" and not marked.needs_confirmation
@@ -136,9 +124,32 @@ def test_no_local_model_sends_ordinary_messages_to_the_cloud():
     assert decision.route == "cloud" and "no local model is available → cloud" in decision.reasons
 
 
-def test_an_empty_cloud_budget_keeps_complex_messages_local():
-    decision = decide(request(cloud_budget_left_usd=0.0), CATALOG, ALL_UP, score=HIGH)
-    assert decision.route == "local" and "cloud budget used up → local" in decision.reasons
+SPENT = "your daily budget of $1.00 is used up"
+
+
+def test_a_spent_budget_keeps_complex_messages_local():
+    decision = decide(request(cloud_budget_spent=SPENT), CATALOG, ALL_UP, score=HIGH)
+    assert decision.route == "local" and f"{SPENT} → local" in decision.reasons
+
+
+def test_a_spent_budget_answers_a_cloud_profile_locally_and_says_why():
+    decision = decide(request(profile="gpt-4.1-mini", cloud_budget_spent=SPENT), CATALOG, ALL_UP)
+    assert decision.route == "local" and not decision.needs_confirmation
+    assert f"you chose GPT-4.1 mini, but {SPENT} → local instead" in decision.reasons
+
+
+def test_a_spent_budget_with_personal_data_on_a_cloud_profile_stays_local_without_asking():
+    decision = decide(request("My e-mail is budi@example.com", profile="gpt-4.1-mini", cloud_budget_spent=SPENT),
+                      CATALOG, ALL_UP)
+    assert decision.route == "local" and decision.private and not decision.needs_confirmation
+
+
+def test_a_spent_budget_and_no_local_model_sends_nothing():
+    down = health(foundry_local="x", ollama="y")
+    for profile in ("auto", "gpt-4.1-mini"):
+        decision = decide(request(profile=profile, cloud_budget_spent=SPENT), CATALOG, down, score=HIGH)
+        assert decision.model is None, profile
+        assert any(SPENT in reason for reason in decision.reasons)
 
 
 def test_an_explicit_cloud_profile_falls_back_to_other_cloud_then_local_models():

@@ -1,4 +1,13 @@
-"""Chainlit 2.12's HTTP routes, corrected where a client's mistake or an outage gave a 500.
+"""Every workaround for a Chainlit 2.12 defect, in one place, so each can go when Chainlit is upgraded.
+
+Checked against chainlit==2.12.0 (requirements.txt). Re-test each with a newer version:
+
+1. Uploads in progress live in `<app folder>/.files`, which Chainlit deletes whole when any
+   process stops: a second process from the same folder (another instance, a test server)
+   lost its users' uploads. `use_private_upload_folder` gives each process its own.
+2. An Ask* message inside an action callback restarts the "running" indicator after the answer
+   and never ends it, which keeps every button disabled. `action_callback` ends the task.
+3. HTTP routes that answered a client's mistake or an outage with a 500 (`install_route_fixes`):
 
 - `POST /project/file`: a zero-byte file made `persist_file` raise (500), and the size limit was
   the config file's 50 MB whatever `MAX_UPLOAD_MB` said. Here an empty or too large file gets a
@@ -14,7 +23,12 @@ Each guard runs in front of Chainlit's route and hands the request over to it.
 
 from __future__ import annotations
 
+import functools
+import tempfile
+from pathlib import Path
 from typing import Any
+
+import chainlit as cl
 
 from chainlit.auth import get_current_user
 from chainlit.types import ElementRequest
@@ -82,3 +96,30 @@ def install_route_fixes(app: FastAPI, *, max_upload_mb: float) -> APIRouter:
     router = make_route_fixes(max_upload_mb)
     app.router.routes[0:0] = router.routes
     return router
+
+
+def use_private_upload_folder(data_dir: Path) -> Path:
+    """Give this process its own folder for uploads in progress (workaround 1)."""
+    import chainlit.config
+    import chainlit.server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="uploads-", dir=data_dir))
+    chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
+    return folder
+
+
+def action_callback(name: str):
+    """`cl.action_callback` that leaves the UI idle when it returns (workaround 2)."""
+
+    def register(func):
+        @functools.wraps(func)
+        async def run(action: cl.Action):
+            try:
+                return await func(action)
+            finally:
+                await cl.context.emitter.task_end()
+
+        return cl.action_callback(name)(run)
+
+    return register

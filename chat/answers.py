@@ -1,0 +1,176 @@
+"""A chat message answered: the answering pipeline's steps and events rendered as Chainlit messages.
+
+The pipeline (`answering`) decides and accounts; this module only asks what the chat must ask
+(the privacy confirmation) and shows: the route step, the streamed answer with its notes, the
+sources with their citations, "(stopped)" and friendly failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import chainlit as cl
+
+from answering import Asker, Prepared, Question
+from chat.documents import ask_for_pdfs, citation_elements, ingest_files, sources_footer
+from chat.projects import current_project, projects_panel, readable_project
+from chat.services import services
+from chat.session import session
+from chat.welcome import ADD_PDFS_COMMAND, ENGLISH_COMMAND, PROJECTS_COMMAND, profile_id
+from operations import LimitExceeded, bind_request_id, count_error
+from persistence import Project
+from router import (
+    ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, CallRecord, ChatMessage, Completed, Notice, RouteDecision,
+    TextDelta, describe_findings, describe_route,
+)
+from signin import is_admin
+
+log = logging.getLogger("hybrid_chat")
+
+
+async def on_message(message: cl.Message) -> None:
+    """Commands and uploads first; then the message's answer."""
+    bind_request_id(message.id)  # every log line of this message carries its id
+    if message.command == PROJECTS_COMMAND:
+        await projects_panel()
+        return
+    uploads = [element for element in message.elements or [] if getattr(element, "path", None)]
+    if uploads:
+        await ingest_files(await current_project(), uploads)
+    if message.command == ADD_PDFS_COMMAND:
+        await ask_for_pdfs(await current_project())
+        return
+    if message.content.strip():
+        await answer(message.content, english_practice=message.command == ENGLISH_COMMAND)
+
+
+async def answer(text: str, *, english_practice: bool = False) -> None:
+    """Prepare the question with the pipeline, ask about personal data if needed, then stream the answer."""
+    project = await readable_project()
+    question = Question(
+        (*session.history, ChatMessage("user", text)),
+        profile=profile_id(session.chat_profile),
+        mode=ENGLISH_PRACTICE_MODE if english_practice else GENERAL_MODE,
+        project_id=project.id if project else None,
+        # A project that cannot be read may be a private one: stay on this machine meanwhile.
+        private=session.private_chat or project is None or project.private,
+    )
+    user = session.user
+    try:
+        prepared = await services().pipeline.prepare(Asker(user.identifier, is_admin(user)), question)
+    except LimitExceeded as exc:
+        await cl.Message(content=f"⏳ {exc.message}").send()
+        return
+    for note in prepared.notes:
+        await cl.Message(content=f"⚠️ {note}").send()
+    if prepared.decision.needs_confirmation:
+        prepared = await _confirm_privacy(prepared)
+        if prepared is None:
+            return
+    if prepared.decision.model is None:
+        await cl.Message(
+            content="No model can answer right now: " + "; ".join(prepared.decision.reasons)
+            + ". Pick **Auto** or another profile, or see the README to enable a provider.",
+        ).send()
+        return
+    await _stream_answer(prepared, project)
+
+
+async def _confirm_privacy(prepared: Prepared) -> Prepared | None:
+    """A cloud model was chosen but the message holds personal data: ask before anything is sent."""
+    decision = prepared.decision
+    found = describe_findings(decision.privacy_findings) or ", ".join(decision.privacy_kinds)
+    choice = await cl.AskActionMessage(
+        content=f"This message contains personal data ({found}). The model you chose runs in the cloud. "
+        "Send it anyway, answer with a local model, or cancel?",
+        actions=[
+            cl.Action(name="privacy", payload={"choice": "send"}, label="Send anyway"),
+            cl.Action(name="privacy", payload={"choice": "local"}, label="Answer locally"),
+            cl.Action(name="privacy", payload={"choice": "cancel"}, label="Cancel"),
+        ],
+        timeout=300,
+    ).send()
+    picked = (choice or {}).get("payload", {}).get("choice", "cancel")
+    if picked == "cancel":
+        await cl.Message(content="Cancelled: nothing was sent.").send()
+        return None
+    return await services().pipeline.reroute(prepared, picked)
+
+
+async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
+    """Stream the answer into a new message; keep in the history whatever the user saw of it."""
+    decision = prepared.decision
+    async with cl.Step(name="Route", type="tool", show_input=False) as route:
+        route.output = route_summary(decision)
+    reply = cl.Message(content="", author=decision.model.label)
+    said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
+    failure: BackendError | None = None
+    try:
+        answer = services().pipeline.answer(prepared, step_id=reply.id, thread_id=cl.context.session.thread_id)
+        async with answer:  # records usage however the answer ends (a stopped one too)
+            async for event in answer:
+                if isinstance(event, TextDelta):
+                    said.append(event.text)
+                    await reply.stream_token(event.text)
+                elif isinstance(event, Notice):
+                    await reply.stream_token(f"\n\n> {event.text}\n\n")
+                elif isinstance(event, Completed):
+                    route.output = route_summary(decision, event.record)
+                    if event.record.error:
+                        # Every allowed model failed after the request went out: say so under what was shown.
+                        failure = BackendError(event.record.error)
+    except asyncio.CancelledError:
+        # The user pressed stop: keep what they already saw, in the chat and in the history.
+        _remember(prepared, said)
+        await _finish(reply, route, suffix="\n\n*(stopped)*")
+        raise
+    except BackendError as exc:
+        log.warning("answer failed: %s", exc)
+        failure = exc
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        count_error("chat", "unexpected")
+        log.exception("unexpected error while answering (error id %s)", error_id)
+        await _finish(reply, route, suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). "
+                      "Please try again.")
+        return
+    _remember(prepared, said)
+    if failure is not None:
+        # Keep what was already shown, and say below it what went wrong and what to do.
+        suffix = "\n\n" if reply.content else ""
+        await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
+        return
+    question = prepared.question.text
+    if project is not None:
+        reply.elements = citation_elements(prepared.passages or [], project)
+    reply.actions = [cl.Action(
+        name="save_to_knowledge", label="Save to knowledge", icon="bookmark-plus",
+        payload={"title": question[:80], "text": f"Question: {question}\n\nAnswer: {reply.content}"},
+    )]
+    await _finish(reply, route, suffix=sources_footer(prepared.passages))
+
+
+def _remember(prepared: Prepared, said: list[str]) -> None:
+    """Keep the turn (even a stopped or partial one) so the next message sees it; nothing said, nothing kept."""
+    if said:
+        session.history.extend([ChatMessage("user", prepared.question.text), ChatMessage("assistant", "".join(said))])
+
+
+async def _finish(reply: cl.Message, route: cl.Step, *, suffix: str = "") -> None:
+    if suffix:
+        reply.content += suffix
+    await asyncio.shield(asyncio.gather(reply.send(), route.update()))
+
+
+def _friendly(exc: BackendError) -> str:
+    return f"The model could not answer ({exc}). Try again, or pick another model in the profile menu."
+
+
+def route_summary(decision: RouteDecision, record: CallRecord | None = None) -> str:
+    """The route step's Markdown: one fact per line (hard line breaks, or Markdown would join them)."""
+    text = describe_route(decision, record)
+    if record is not None and record.error:
+        text += f"\nError: {record.error}"
+    return text.replace("\n", "  \n")
