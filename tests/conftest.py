@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _app_server import TEST_USERS, AppServer, chat_users  # noqa: E402
-from _browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.app_server import TEST_USERS, AppServer, chat_users
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ import time
 import httpx
 import pytest
 
-from _app_server import AppServer
-from _postgres import running_postgres
-from _socketio_client import ChatSession, ConnectionRefused, sign_in
 from persistence import HybridDataLayer
+from tests.support.app_server import AppServer
+from tests.support.postgres import running_postgres
+from tests.support.socketio_client import ChatSession, ConnectionRefused, sign_in
 
 pytestmark = pytest.mark.e2e
 

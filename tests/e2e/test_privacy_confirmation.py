@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import AppServer
-from test_chat import SocketLog, pick_profile, send
+from tests.support.app_server import AppServer
+from tests.support.chat_page import SocketLog, pick_profile, send
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ PRIVATE_MESSAGE = "My e-mail is jane.doe@example.com and my phone is +62 812 345
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "router" / "_fake_servers.py"), "--chunks", "4"],
+        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "4"],
         stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from _app_server import AppServer
+from tests.support.app_server import AppServer
 
 KEY = "app-test-key-0123456789abcdef"
 EMBEDDED = "smollm2-135m"

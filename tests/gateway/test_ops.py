@@ -14,10 +14,10 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from _app_server import free_port
-from _gateway_server import LOCAL_MODEL, start_gateway
 from gateway.ops import vector_store_check
 from settings import Settings
+from tests.support.app_server import free_port
+from tests.support.gateway_server import LOCAL_MODEL, start_gateway
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from _knowledge_pdfs import free_port
 from knowledge import Embedder, KnowledgeBase
 from knowledge._embedding import shared_embedder
 from knowledge._onnx_export import onnx_int8_path
 from settings import Settings, get_settings
+from tests.support.knowledge_pdfs import free_port
 
 
 @pytest.fixture(scope="session")

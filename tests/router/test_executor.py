@@ -7,8 +7,6 @@ import logging
 
 import pytest
 
-from _fake_servers import Fail, FakeServer, Reply
-from _secret import SECRET
 from router.backends.gemini import GeminiBackend
 from router.backends.gpt import GPTBackend
 from router.backends.ollama import OllamaBackend
@@ -19,6 +17,8 @@ from router.executor import CONTINUE_INSTRUCTION, execute
 from router.resilience import CircuitBreaker, RetryPolicy
 from router.tokens import estimate_tokens
 from router.types import ChatMessage, Completed, Notice, TextDelta
+from tests.support.fake_servers import Fail, FakeServer, Reply
+from tests.support.secret import SECRET
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Greet the world")]
 PROTOCOLS = ["openai", "ollama", "gemini"]

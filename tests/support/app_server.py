@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 #: The password users of the shared `app_server` fixture (alice is the admin).
 TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 

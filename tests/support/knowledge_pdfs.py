@@ -9,7 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 from pypdf import PdfWriter
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "samples"
 
 #: One clearly different topic per page, so a question has exactly one right page.
 TOPIC_PAGES = [
@@ -21,6 +21,14 @@ TOPIC_PAGES = [
     "every day, and bake when it doubles in size within six hours.",
     "A bicycle chain should be cleaned and lubricated every few hundred kilometres. A stretched chain wears "
     "the cassette and chainrings, so measure it with a chain checker.",
+]
+
+#: Three pages for the chat's end-to-end tests: only the third tells the lighthouse's code.
+HARBOUR_GUIDE = [
+    "Apples grow in orchards. Farmers pick them in autumn and store them in cool cellars over winter.",
+    "Trains connect the cities of the valley. The night train leaves at ten and arrives at dawn.",
+    "The lighthouse keeper of the blue harbour paints the tower white every spring. "
+    "The secret code of the blue harbour lighthouse is 7431.",
 ]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from _app_server import free_port
+from tests.support.app_server import free_port
 
 OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 

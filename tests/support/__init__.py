@@ -1,0 +1,9 @@
+"""What more than one test needs: real servers, wire fakes and builders (no tests here).
+
+- `app_server`: the real app in a subprocess; `browser`: how Chromium is started;
+  `chat_page`: driving the chat in a browser page; `socketio_client`: the chat without a browser.
+- `fake_servers`: the providers' wire protocols, for the real SDK clients; `secret`: the fake
+  API key; `gateway_server`: the OpenAI-compatible API in front of a real router.
+- `postgres`, `oidc`: real PostgreSQL and OpenID Connect servers.
+- `knowledge_pdfs`: PDFs made for the knowledge tests, and the real samples.
+"""
