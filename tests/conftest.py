@@ -1,11 +1,14 @@
-"""Fixtures shared by every test package: the running app and a headless Chromium."""
+"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from tests.support.app_server import TEST_USERS, AppServer, chat_users
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.chroma import running_chroma
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +37,10 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server for the session: its host and port."""
+    with running_chroma(tmp_path_factory.mktemp("chroma-server")) as port:
+        yield "127.0.0.1", port

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.support.app_server import AppServer
 from tests.support.chat_page import SocketLog, pick_profile, send
+from tests.support.processes import stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +40,7 @@ def server(tmp_path_factory):
         with AppServer(tmp_path_factory.mktemp("privacy"), env=env) as app:
             yield app
     finally:
-        fake.terminate()
-        fake.wait(timeout=10)
+        stop_process(fake, timeout=10)
 
 
 @pytest.fixture

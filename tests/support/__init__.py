@@ -4,6 +4,7 @@
   `chat_page`: driving the chat in a browser page; `socketio_client`: the chat without a browser.
 - `fake_servers`: the providers' wire protocols, for the real SDK clients; `secret`: the fake
   API key; `gateway_server`: the OpenAI-compatible API in front of a real router.
-- `postgres`, `oidc`: real PostgreSQL and OpenID Connect servers.
+- `postgres`, `chroma`, `oidc`: real PostgreSQL, Chroma and OpenID Connect servers;
+  `ports` and `processes`: a free port for each, and stopping them.
 - `knowledge_pdfs`: PDFs made for the knowledge tests, and the real samples.
 """

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.ports import free_port
+from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 #: The password users of the shared `app_server` fixture (alice is the admin).
@@ -24,12 +26,6 @@ TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 def chat_users(users: dict[str, str]) -> str:
     """`CHAT_USERS` for a name -> password mapping."""
     return ",".join(f"{user}:{password}" for user, password in users.items())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class AppServer:
@@ -86,10 +82,6 @@ class AppServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def __exit__(self, *exc) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        if self._process is not None:
+            stop_process(self._process)
         self._log.close()

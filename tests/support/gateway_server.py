@@ -20,8 +20,8 @@ from starlette.responses import PlainTextResponse
 from gateway import Gateway, mount_gateway
 from router import Router
 from settings import Settings
-from tests.support.app_server import free_port
 from tests.support.fake_servers import FakeServer
+from tests.support.ports import free_port
 
 SERVICE_KEY = "svc-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 from pathlib import Path
 
 from fpdf import FPDF
@@ -52,9 +51,3 @@ def encrypt(data: bytes, *, user_password: str, owner_password: str, algorithm: 
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.app_server import free_port
+from tests.support.ports import free_port
+from tests.support.processes import stop_process
 
 OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 
@@ -80,10 +81,6 @@ class OidcProvider:
         }
 
     def __exit__(self, *exc) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        if self._process is not None:
+            stop_process(self._process, timeout=10)
         self._log.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.ports import free_port
+from tests.support.processes import stop_process
 
 SERVICE_USER = "postgres"
 
@@ -29,12 +31,6 @@ def find_postgres_bin() -> Path | None:
         key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
     )
     return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:
@@ -82,7 +78,7 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
                               "-E", "UTF8", "--no-sync"]),
             check=True, capture_output=True, text=True, timeout=120,
         )
-        port = _free_port()
+        port = free_port()
         log = open(root / "server.log", "wb")
         process = subprocess.Popen(
             _as_service_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
@@ -95,12 +91,7 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
         yield server
     finally:
         if process is not None:
-            process.terminate()  # SIGTERM = "smart" shutdown; the sessions are gone by now
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=30)  # SIGTERM = "smart" shutdown; the sessions are gone by now
         shutil.rmtree(root, ignore_errors=True)
 
 
