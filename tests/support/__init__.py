@@ -6,5 +6,6 @@
   API key; `gateway_server`: the OpenAI-compatible API in front of a real router.
 - `postgres`, `chroma`, `oidc`: real PostgreSQL, Chroma and OpenID Connect servers;
   `ports` and `processes`: a free port for each, and stopping them.
+- `clock`: time that passes only when a test says so.
 - `knowledge_pdfs`: PDFs made for the knowledge tests, and the real samples.
 """
