@@ -6,7 +6,7 @@
   backends; `fake_servers`: the providers' wire protocols, for the real SDK clients;
   `secret`: the fake API key; `gateway_server`: the OpenAI-compatible API in front of a real router.
 - `postgres`, `chroma`, `oidc`: real PostgreSQL, Chroma and OpenID Connect servers;
-  `ports` and `processes`: a free port for each, and stopping them.
+  `ports` and `processes`: a free port for each, waiting until it answers, stopping it.
 - `clock`: time that passes only when a test says so.
 - `knowledge_pdfs`: PDFs made for the knowledge tests, and the real samples.
 """

@@ -10,13 +10,12 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import stop_process, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[2]
 #: The password users of the shared `app_server` fixture (alice is the admin).
@@ -62,21 +61,14 @@ class AppServer:
              "--port", str(self.port)],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        wait_until_ready(self._process, self._answers, what="the app", timeout=90, log=self.log, interval=0.5)
         return self
 
-    def _wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the app exited early:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/project/settings", timeout=2).status_code in (200, 401):
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"the app did not answer within {timeout} s:\n{self.log()}")
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(self.url + "/project/settings", timeout=2).status_code in (200, 401)
+        except httpx.HTTPError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -6,13 +6,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import stop_process, wait_until_ready
 
 
 @contextmanager
@@ -25,15 +24,15 @@ def running_chroma(path: Path, startup_timeout: float = 60) -> Iterator[int]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.2)
+        wait_until_ready(process, lambda: _listening(port), what="the chroma server", timeout=startup_timeout)
         yield port
     finally:
         stop_process(process, timeout=10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False

@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process
+from tests.support.processes import stop_process, wait_until_ready
 
 SERVICE_USER = "postgres"
 
@@ -47,6 +46,12 @@ class PostgresServer:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         self._psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def is_ready(self) -> bool:
+        """Whether the server accepts connections (`pg_isready`)."""
+        ready = subprocess.run([str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                               capture_output=True)
+        return ready.returncode == 0
 
     def _psql(self, sql: str) -> None:
         subprocess.run(
@@ -87,24 +92,10 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
             stdout=log, stderr=subprocess.STDOUT,
         )
         server = PostgresServer(bin_dir, root, port, process, db_user)
-        _wait_until_ready(server, startup_timeout)
+        wait_until_ready(process, server.is_ready, what="postgres", timeout=startup_timeout,
+                         log=lambda: (root / "server.log").read_text(errors="replace"))
         yield server
     finally:
         if process is not None:
             stop_process(process, timeout=30)  # SIGTERM = "smart" shutdown; the sessions are gone by now
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _wait_until_ready(server: PostgresServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"postgres exited: {(server.root / 'server.log').read_text(errors='replace')}")
-        ready = subprocess.run(
-            [str(server.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)],
-            capture_output=True,
-        )
-        if ready.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise RuntimeError("postgres did not become ready in time")
