@@ -274,7 +274,8 @@ async def test_each_protocols_answer_and_usage_reach_the_record(provider, fast_r
 
     assert result.text == "Hello, world!" and result.notices == []
     record = result.record
-    assert (record.backend, record.finish_reason, record.prompt_tokens, record.completion_tokens) == ("primary", "stop", 11, 4)
+    assert (record.backend, record.finish_reason) == ("primary", "stop")
+    assert (record.prompt_tokens, record.completion_tokens) == (11, 4)
     assert record.ttft_s is not None and record.total_s >= record.ttft_s
 
 
