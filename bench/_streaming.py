@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-_FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "router" / "_fake_servers.py"
+_FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "support" / "fake_servers.py"
 
 
 def start_fake_provider(chunks: int) -> tuple[subprocess.Popen, str]:

@@ -32,19 +32,13 @@ from _streaming import describe, start_fake_provider, throughput  # noqa: E402
 import httpx  # noqa: E402
 import openai  # noqa: E402
 
+from tests.support.ports import free_port  # noqa: E402
+
 MODEL = "fake-model"
 PINNED = "gpt-4.1-mini"  # the catalog's OpenAI entry, served here by the fake server
 KEY = "bench-gateway-key-0123456789"
 AUTO_EVERY = 4  # `auto` runs the complexity score (~0.1-0.3 s here): sampled less to keep the run short
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say something."}]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gateway(provider_url: str, data_dir: str) -> tuple[subprocess.Popen, str]:

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 import chainlit.data  # noqa: E402
 from chainlit.context import init_http_context  # noqa: E402
@@ -152,7 +152,7 @@ async def main() -> None:
         await run_engine("SQLite", f"sqlite+aiosqlite:///{folder / 'bench.db'}", folder / "files", threads, sessions, messages)
         if args.no_postgres:
             return
-        from _postgres import find_postgres_bin, running_postgres
+        from tests.support.postgres import find_postgres_bin, running_postgres
 
         if find_postgres_bin() is None:
             print("\n[PostgreSQL] skipped: not installed")

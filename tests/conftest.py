@@ -1,17 +1,14 @@
-"""Fixtures shared by every test package: the running app and a headless Chromium."""
+"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _app_server import TEST_USERS, AppServer, chat_users  # noqa: E402
-from _browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.app_server import TEST_USERS, AppServer, chat_users
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.chroma import running_chroma
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +37,10 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server for the session: its host and port."""
+    with running_chroma(tmp_path_factory.mktemp("chroma-server")) as port:
+        yield "127.0.0.1", port

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from _app_server import TEST_USERS
+from tests.support.app_server import TEST_USERS
 
 PUBLIC = Path(__file__).resolve().parent.parent / "public"
 

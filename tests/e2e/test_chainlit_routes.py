@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from _app_server import AppServer, chat_users
-from _socketio_client import ChatSession, sign_in
-from test_knowledge import make_pdf
+from tests.support.app_server import AppServer, chat_users
+from tests.support.socketio_client import ChatSession, sign_in
+from tests.support.knowledge_pdfs import HARBOUR_GUIDE, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ async def test_an_empty_file_is_refused_with_a_clear_reason(chat):
 
 
 async def test_uploads_are_limited_to_max_upload_mb(chat, tmp_path):
-    make_pdf(tmp_path / "small.pdf")
+    (tmp_path / "small.pdf").write_bytes(make_pdf(HARBOUR_GUIDE))
     assert (await chat.upload("small.pdf", (tmp_path / "small.pdf").read_bytes())).status_code == 200
     response = await chat.upload("large.pdf", b"%PDF-1.7\n" + b"0" * 1_100_000)
     assert response.status_code == 400, response.text

@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from _app_server import AppServer, chat_users
-from _postgres import running_postgres
-from _socketio_client import ChatSession, sign_in
+from tests.support.app_server import AppServer, chat_users
+from tests.support.postgres import running_postgres
+from tests.support.socketio_client import ChatSession, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "router"))
 
-from _app_server import AppServer, chat_users  # noqa: E402
-from _fake_servers import FakeServer, Hangup, Reply  # noqa: E402
-from _socketio_client import ChatSession, sign_in  # noqa: E402
-from test_history import route_output  # noqa: E402
+from tests.support.app_server import AppServer, chat_users
+from tests.support.fake_servers import FakeServer, Hangup, Reply
+from tests.support.socketio_client import ChatSession, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +63,7 @@ async def test_a_fallback_note_names_no_address_and_the_chat_stays_open_to_the_c
 
         assert chat.asks == [], "an ordinary message needs no privacy confirmation"
         assert second["output"] == "Hello, world!", "answered by the cloud model"
-        route = route_output(chat)
+        route = chat.route_output()
         assert route.startswith(f"Route: cloud · {CLOUD_PROFILE}") and "private" not in route
         sent = cloud.generation_requests()[-1].body["messages"]
         assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
@@ -83,4 +79,4 @@ async def test_a_mid_answer_fallback_marks_the_seam_as_the_api_does_and_the_rout
         assert answer.startswith("The\n\n> GPT-4.1 mini stopped in the middle of the answer"), answer
         assert " [… continued by SmolLM2 135M (Foundry Local)] " in answer
         assert "previous answer" not in answer.lower(), "the internal instruction stays out of the answer"
-        assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)" in route_output(chat)
+        assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)" in chat.route_output()

@@ -12,10 +12,10 @@ import time
 import httpx
 import pytest
 
-from _app_server import AppServer
-from _postgres import running_postgres
-from _socketio_client import ChatSession, ConnectionRefused, sign_in
 from persistence import HybridDataLayer
+from tests.support.app_server import AppServer
+from tests.support.postgres import running_postgres
+from tests.support.socketio_client import ChatSession, ConnectionRefused, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -39,11 +39,6 @@ def start(database) -> AppServer:
     return AppServer(data_dir, env={**ENV, "DATABASE_URL": url})
 
 
-def route_output(chat: ChatSession) -> str:
-    routes = [m for m in chat.messages if m.get("name") == "Route" and m.get("output")]
-    return routes[-1]["output"]
-
-
 async def test_a_resumed_chat_survives_a_restart_and_continues_multi_turn(database):
     with start(database) as server:
         cookies = await sign_in(server.url, "alice", USERS["alice"])
@@ -57,7 +52,7 @@ async def test_a_resumed_chat_survives_a_restart_and_continues_multi_turn(databa
             assert any(step.get("output") == "My name is Zorblax." for step in thread["steps"])
             assert (await chat.send("What is my name?"))["output"]
             # system + the resumed user and assistant turns + the new question
-            assert "Messages sent: 4" in route_output(chat)
+            assert "Messages sent: 4" in chat.route_output()
 
 
 async def test_another_user_can_neither_list_open_resume_nor_delete_a_chat(database):

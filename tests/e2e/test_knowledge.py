@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from fpdf import FPDF
 from playwright.sync_api import expect
-from pypdf import PdfWriter
 
-from test_chat import LOCAL_PROFILE, SocketLog, pick_profile, send, sign_in
+from tests.support.chat_page import LOCAL_PROFILE, SocketLog, pick_profile, sign_in, upload_and_send
+from tests.support.knowledge_pdfs import HARBOUR_GUIDE, encrypted_guide, make_pdf
 
 pytestmark = pytest.mark.e2e
 
-PAGES = [
-    "Apples grow in orchards. Farmers pick them in autumn and store them in cool cellars over winter.",
-    "Trains connect the cities of the valley. The night train leaves at ten and arrives at dawn.",
-    "The lighthouse keeper of the blue harbour paints the tower white every spring. "
-    "The secret code of the blue harbour lighthouse is 7431.",
-]
-
-
-def make_pdf(path) -> None:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in PAGES:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-
-
-def make_encrypted_pdf(path: Path, password: str) -> None:
-    """The test PDF, opened only with `password` (AES-256)."""
-    make_pdf(path.with_suffix(".plain.pdf"))
-    writer = PdfWriter(clone_from=path.with_suffix(".plain.pdf"))
-    writer.encrypt(password, owner_password="owner-secret-of-the-test", algorithm="AES-256")
-    writer.write(path)
-
-
-def upload_and_send(page, path, text: str) -> None:
-    with page.expect_response(lambda r: "/project/file" in r.url and r.request.method == "POST") as upload:
-        page.set_input_files("input[type=file]", str(path))
-    assert upload.value.ok, upload.value.text()
-    send(page, text)
-
-
 def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_path):
     pdf = tmp_path / "harbour-guide.pdf"
-    make_pdf(pdf)
+    pdf.write_bytes(make_pdf(HARBOUR_GUIDE))
     sockets = SocketLog(page)
     sign_in(page, app_server.url)
     pick_profile(page, sockets, LOCAL_PROFILE)
@@ -80,8 +46,7 @@ def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_pat
 
 def test_a_broken_pdf_gets_a_clear_message(app_server, page, tmp_path):
     broken = tmp_path / "broken.pdf"
-    make_pdf(broken)
-    broken.write_bytes(broken.read_bytes()[:400])  # truncated
+    broken.write_bytes(make_pdf(HARBOUR_GUIDE)[:400])  # truncated
     sockets = SocketLog(page)
     sign_in(page, app_server.url, user="bob")
     sockets.wait_for_chat_start(page)
@@ -92,7 +57,7 @@ def test_a_broken_pdf_gets_a_clear_message(app_server, page, tmp_path):
 def test_an_encrypted_pdf_asks_for_its_password_in_a_password_field(app_server, page, tmp_path):
     password = "violet-harbour-lantern"
     sealed = tmp_path / "sealed.pdf"
-    make_encrypted_pdf(sealed, password)
+    sealed.write_bytes(encrypted_guide(password))
     sockets = SocketLog(page)
     sign_in(page, app_server.url, user="bob")
     sockets.wait_for_chat_start(page)

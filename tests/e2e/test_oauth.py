@@ -15,8 +15,8 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import AppServer
-from _oidc import OidcProvider
+from tests.support.app_server import AppServer
+from tests.support.oidc import OidcProvider
 
 pytestmark = pytest.mark.e2e
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from _app_server import AppServer, chat_users
-from _socketio_client import ChatSession, sign_in
+from tests.support.app_server import AppServer, chat_users
+from tests.support.socketio_client import ChatSession, sign_in
 from persistence import HybridDataLayer
-from test_knowledge import make_encrypted_pdf
+from tests.support.knowledge_pdfs import encrypted_guide
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def cloud_requests(tmp_path_factory):
     record = tmp_path_factory.mktemp("cloud") / "requests.jsonl"
     record.touch()
     fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "router" / "_fake_servers.py"), "--chunks", "2",
+        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "2",
          "--record", str(record)],
         stdout=subprocess.PIPE, text=True,
     )
@@ -69,7 +69,7 @@ async def test_a_pdf_password_is_never_stored_sent_to_a_model_or_logged(cloud_re
         cookies = await sign_in(app.url, "alice", USERS["alice"])
         async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
             chat.answer_ask = lambda ask: type_the_password(chat, ask)
-            make_encrypted_pdf(tmp_path / "sealed.pdf", PDF_PASSWORD)
+            (tmp_path / "sealed.pdf").write_bytes(encrypted_guide(PDF_PASSWORD))
             uploaded = await chat.upload("sealed.pdf", (tmp_path / "sealed.pdf").read_bytes())
             await chat.send("Please add this document.", files=[uploaded.json()], timeout=240)
             await chat.wait_for(lambda m: "Indexed sealed.pdf" in m.get("output", ""), timeout=240)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from _app_server import AppServer, chat_users
-from _socketio_client import ChatSession, sign_in
-from test_knowledge import make_pdf
+from tests.support.app_server import AppServer, chat_users
+from tests.support.socketio_client import ChatSession, sign_in
+from tests.support.knowledge_pdfs import HARBOUR_GUIDE, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ async def open_panel(chat: ChatSession) -> list[dict]:
 
 
 async def test_members_are_neither_offered_nor_allowed_to_remove_a_document(server, tmp_path):
-    make_pdf(tmp_path / "harbour-guide.pdf")
+    (tmp_path / "harbour-guide.pdf").write_bytes(make_pdf(HARBOUR_GUIDE))
     async with ChatSession(server.url, await sign_in(server.url, OWNER, PASSWORD)) as alice:
         uploaded = await alice.upload("harbour-guide.pdf", (tmp_path / "harbour-guide.pdf").read_bytes())
         await alice.send("", files=[uploaded.json()], timeout=240)

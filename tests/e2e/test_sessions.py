@@ -16,7 +16,7 @@ import jwt
 import pytest
 import socketio
 
-from _app_server import AppServer, chat_users
+from tests.support.app_server import AppServer, chat_users
 
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3", "dave": "dave-pw-4"}
 # alice (the first user) is the local admin; dave has an account but the policy leaves him out.

@@ -1,11 +1,11 @@
-"""Fixtures of the gateway tests (the servers themselves are in _gateway_server.py)."""
+"""Fixtures of the gateway tests (the servers themselves are in tests/support/gateway_server.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from _gateway_server import start_gateway
-from _fake_servers import Reply  # importable once _gateway_server put it on the path
+from tests.support.fake_servers import Reply
+from tests.support.gateway_server import start_gateway
 
 
 @pytest.fixture(scope="module")

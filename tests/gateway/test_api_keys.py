@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from _app_server import REPO
 from gateway.api_keys import KeyRing, hash_key, issue_key, list_keys, parse_static_keys, revoke_key
 from persistence import create_engine, upgrade_database
+from tests.support.app_server import REPO
 
 
 @pytest.fixture

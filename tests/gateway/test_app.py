@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 
 import httpx
 import openai
 import pytest
 
-from _app_server import AppServer
-from _fake_servers import FakeServer
+from tests.support.app_server import AppServer
+from tests.support.fake_servers import FakeServer
 
 KEY = "app-test-key-0123456789abcdef"
 EMBEDDED = "smollm2-135m"
@@ -49,24 +48,8 @@ def app(tmp_path_factory, cloud):
            # A prompt filling the model's context takes ~45 s to read on two saturated cores.
            "FIRST_TOKEN_TIMEOUT_S": "300"}
     with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
-        _wait_until_ready(server)
+        server.wait_for_local_model()
         yield server
-
-
-def _wait_until_ready(server: AppServer, timeout_s: float = 180) -> None:
-    """The embedded model loads after start-up (the fake cloud is up at once); /readyz says when it can answer."""
-    deadline = time.monotonic() + timeout_s
-    last = ""
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(server.url + "/readyz", timeout=10)
-            if response.status_code == 200 and response.json()["backends"]["foundry-local"]["available"]:
-                return
-            last = response.text
-        except httpx.HTTPError as exc:  # a busy machine may be slow to answer while the model loads
-            last = repr(exc)
-        time.sleep(1)
-    raise AssertionError(f"not ready after {timeout_s:.0f} s: {last}\n{server.log()}")
 
 
 @pytest.fixture

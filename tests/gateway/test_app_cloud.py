@@ -15,11 +15,10 @@ import time
 import openai
 import pytest
 
-from _app_server import AppServer
-from _fake_servers import FakeServer, Reply
+from tests.support.app_server import AppServer
+from tests.support.fake_servers import FakeServer, Reply
 from persistence import create_engine, database_url, usage_summary
 from settings import Settings
-from test_app import _wait_until_ready
 
 CLOUD, LOCAL = "gpt-4.1-mini", "smollm2-135m"
 USERS = ("svc-disconnect", "svc-fallback", "svc-fallback-json")
@@ -45,7 +44,7 @@ async def app(cloud, tmp_path_factory):
     # Started from threads: the fake cloud must keep answering in this event loop meanwhile.
     await asyncio.to_thread(server.__enter__)
     try:
-        await asyncio.to_thread(_wait_until_ready, server)
+        await asyncio.to_thread(server.wait_for_local_model)
         yield server
     finally:
         await asyncio.to_thread(server.__exit__, None, None, None)

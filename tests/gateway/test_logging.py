@@ -9,9 +9,9 @@ import logging
 import openai
 import pytest
 
-from _gateway_server import EMAIL_USER, EMAIL_USER_KEY, LOCAL_MODEL
-from _fake_servers import Fail
 from operations.request_logs import JsonFormatter
+from tests.support.fake_servers import Fail
+from tests.support.gateway_server import EMAIL_USER, EMAIL_USER_KEY, LOCAL_MODEL
 
 PHONE = "+62 812 3456 7890"
 OPENAI_KEY = "sk-proj-Zx9Yw8Vu7Ts6Rq5Po4Nm"

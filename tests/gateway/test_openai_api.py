@@ -6,10 +6,10 @@ import openai
 import pytest
 from sqlalchemy import text
 
-from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
-from _fake_servers import Fail, Reply
 from gateway.api_keys import issue_key, revoke_key
 from persistence import usage_summary
+from tests.support.fake_servers import Fail, Reply
+from tests.support.gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 

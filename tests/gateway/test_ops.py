@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from _app_server import free_port
-from _gateway_server import LOCAL_MODEL, start_gateway
 from gateway.ops import vector_store_check
 from settings import Settings
+from tests.support.gateway_server import LOCAL_MODEL, start_gateway
+from tests.support.ports import free_port
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -98,24 +94,9 @@ async def test_no_usable_model_is_503_with_the_routers_reasons(tmp_path):
     assert caught.value.body["code"] == "no_backend_available" and "nothing was sent" in caught.value.body["message"]
 
 
-@pytest.fixture(scope="module")
-def chroma_port(tmp_path_factory):
-    """A real `chroma run` server (the compose file's vector store) on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(tmp_path_factory.mktemp("chroma")),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-async def test_the_vector_store_check_uses_a_chroma_servers_heartbeat(chroma_port, tmp_path):
-    check = vector_store_check(Settings(DATA_DIR=tmp_path, CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma_port))
+async def test_the_vector_store_check_uses_a_chroma_servers_heartbeat(chroma_server, tmp_path):
+    host, port = chroma_server
+    check = vector_store_check(Settings(DATA_DIR=tmp_path, CHROMA_HOST=host, CHROMA_PORT=port))
     deadline = time.monotonic() + 90
     while True:  # the server takes a few seconds to start
         try:

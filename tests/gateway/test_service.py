@@ -6,7 +6,7 @@ import openai
 import pytest
 from prometheus_client import REGISTRY
 
-from _gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, start_gateway
+from tests.support.gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, start_gateway
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 

@@ -1,19 +1,13 @@
-"""Fixtures of the knowledge tests: the real embedding model, real Chroma, PDFs made with fpdf2."""
+"""Fixtures of the knowledge tests: the real embedding model and knowledge bases on real Chroma."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from _knowledge_pdfs import free_port
 from knowledge import Embedder, KnowledgeBase
 from knowledge._embedding import shared_embedder
 from knowledge._onnx_export import onnx_int8_path
@@ -58,35 +52,3 @@ def make_kb(embedder: Embedder) -> Iterator[Callable[[Settings], KnowledgeBase]]
 @pytest.fixture
 def kb(make_kb, settings: Settings) -> KnowledgeBase:
     return make_kb(settings)
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
-    """A real `chroma run` server on a free local port, stopped after the session."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.2)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

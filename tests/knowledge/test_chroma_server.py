@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
 from knowledge import KnowledgeBase
 from settings import Settings
+from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _knowledge_pdfs import TOPIC_PAGES
 from knowledge._embedding import OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
 from settings import Settings, get_settings
+from tests.support.knowledge_pdfs import TOPIC_PAGES
 
 
 def test_unit_vectors_in_batches_with_progress(embedder):

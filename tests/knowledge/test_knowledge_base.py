@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from chromadb.api.models.Collection import Collection
 
-from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, MalformedPdf, StoreLocked
+from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
 
 TOPIC_QUESTIONS = [
     ("Why do some volcanoes erupt explosively?", 1),

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
 from knowledge import KnowledgeBase
 from settings import PROJECT_ROOT, Settings
+from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
 
 
 def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ import re
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from _knowledge_pdfs import SAMPLES, TOPIC_PAGES, compression_bomb, encrypt, make_pdf
 from knowledge import (
     EmptyPdf,
     EncryptedPdf,
@@ -21,6 +20,7 @@ from knowledge import (
     TooManyPages,
 )
 from knowledge._pdf import read_pdf
+from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, compression_bomb, encrypt, make_pdf
 
 LIMITS = {"max_mb": 50, "max_pages": 100}
 

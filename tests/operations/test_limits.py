@@ -6,14 +6,7 @@ import pytest
 
 from operations import LimitExceeded, Limits
 from persistence import UsageRecord, create_engine, record_usage, upgrade_database
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def test_the_rate_limit_refuses_the_message_over_the_limit_until_the_minute_has_passed():

@@ -13,7 +13,6 @@ from chainlit.context import init_http_context
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.user import User
 
-from _postgres import find_postgres_bin, running_postgres
 from persistence import (
     HybridDataLayer,
     LocalStorageClient,
@@ -21,6 +20,7 @@ from persistence import (
     install_file_route,
     upgrade_database,
 )
+from tests.support.postgres import find_postgres_bin, running_postgres
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from _fake_servers import FakeServer
-from _secret import SECRET
 from router.resilience import Resilience, RetryPolicy, Timeouts
+from tests.support.fake_servers import FakeServer
+from tests.support.secret import SECRET
 
 
 @pytest.fixture

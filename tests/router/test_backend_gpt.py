@@ -7,11 +7,11 @@ import logging
 import pytest
 from pydantic import SecretStr
 
-from _fake_servers import Fail, Reply
-from _secret import SECRET
 from router.backends.gpt import GPTBackend
 from router.errors import AuthenticationFailed, BackendError, BackendUnavailable, BadRequest, RateLimited
 from router.types import ChatMessage, GenerationParams, StreamEnd, TextDelta
+from tests.support.fake_servers import Fail, Reply
+from tests.support.secret import SECRET
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello"),
             ChatMessage("user", "Greet the world")]

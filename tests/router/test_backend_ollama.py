@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from _fake_servers import Reply
 from router.backends.ollama import OllamaBackend
 from router.errors import BackendError, BackendUnavailable
 from router.types import ChatMessage, GenerationParams, StreamEnd, TextDelta
+from tests.support.fake_servers import Reply
 
 MESSAGES = [ChatMessage("user", "Hi")]
 

@@ -8,10 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-from _secret import SECRET
 from router.core import Router
 from router.registry import build_backends, load_catalog
 from settings import PROJECT_ROOT, Settings
+from tests.support.secret import SECRET
 
 
 def settings(tmp_path: Path, **env) -> Settings:

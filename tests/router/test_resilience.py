@@ -10,14 +10,7 @@ import pytest
 from router.errors import AuthenticationFailed, BackendError, BackendTimeout, BadRequest, RateLimited
 from router.resilience import CircuitBreaker, Resilience, RetryPolicy, with_timeouts
 from settings import Settings
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def test_only_transient_errors_are_retried():

@@ -6,6 +6,7 @@ import pytest
 
 from signin.access import ADMIN_ROLE, MEMBER_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
 from settings import Settings
+from tests.support.clock import Clock
 
 
 def test_an_empty_policy_lets_everyone_in_as_member():
@@ -58,14 +59,6 @@ def test_the_policy_comes_from_settings():
     settings = Settings(ALLOWED_EMAIL_DOMAINS="example.com", ALLOWED_USERS="alice", ADMIN_USERS="root@example.com")
     policy = AccessPolicy.from_settings(settings)
     assert policy == AccessPolicy(frozenset({"example.com"}), frozenset({"alice"}), frozenset({"root@example.com"}))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_limiter_locks_a_name_after_too_many_failures_and_unlocks_after_the_lockout():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,10 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.ports import free_port
+from tests.support.processes import stop_process, wait_until_ready
+
+REPO = Path(__file__).resolve().parents[2]
 #: The password users of the shared `app_server` fixture (alice is the admin).
 TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 
@@ -24,12 +26,6 @@ TEST_USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 def chat_users(users: dict[str, str]) -> str:
     """`CHAT_USERS` for a name -> password mapping."""
     return ",".join(f"{user}:{password}" for user, password in users.items())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class AppServer:
@@ -66,30 +62,34 @@ class AppServer:
              "--port", str(self.port)],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        wait_until_ready(self._process, self._answers, what="the app", timeout=90, log=self.log, interval=0.5)
         return self
 
-    def _wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(self.url + "/project/settings", timeout=2).status_code in (200, 401)
+        except httpx.HTTPError:
+            return False
+
+    def wait_for_local_model(self, timeout_s: float = 180) -> None:
+        """The embedded model loads after start-up (the fake cloud is up at once); /readyz says when it can answer."""
+        deadline = time.monotonic() + timeout_s
+        last = ""
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the app exited early:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/project/settings", timeout=2).status_code in (200, 401):
+                response = httpx.get(self.url + "/readyz", timeout=10)
+                if response.status_code == 200 and response.json()["backends"]["foundry-local"]["available"]:
                     return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"the app did not answer within {timeout} s:\n{self.log()}")
+                last = response.text
+            except httpx.HTTPError as exc:  # a busy machine may be slow to answer while the model loads
+                last = repr(exc)
+            time.sleep(1)
+        raise AssertionError(f"not ready after {timeout_s:.0f} s: {last}\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def __exit__(self, *exc) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        if self._process is not None:
+            stop_process(self._process)
         self._log.close()

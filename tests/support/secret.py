@@ -1,4 +1,4 @@
-"""The fake API key the router tests use (a module, not conftest: conftest names clash across folders).
+"""The fake API key the tests give the cloud backends.
 
 It looks like a real key so a leak would be obvious in any message or log line.
 """

@@ -10,14 +10,15 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.ports import free_port
+from tests.support.processes import stop_process, wait_until_ready
 
 SERVICE_USER = "postgres"
 
@@ -29,12 +30,6 @@ def find_postgres_bin() -> Path | None:
         key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
     )
     return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:
@@ -60,6 +55,12 @@ class PostgresServer:
             check=True, capture_output=True, text=True, timeout=60,
         )
         self.process.wait(timeout=30)
+
+    def is_ready(self) -> bool:
+        """Whether the server accepts connections (`pg_isready`)."""
+        ready = subprocess.run([str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                               capture_output=True)
+        return ready.returncode == 0
 
     def _psql(self, sql: str) -> None:
         subprocess.run(
@@ -91,7 +92,7 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
                               "-E", "UTF8", "--no-sync"]),
             check=True, capture_output=True, text=True, timeout=120,
         )
-        port = _free_port()
+        port = free_port()
         log = open(root / "server.log", "wb")
         process = subprocess.Popen(
             _as_service_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
@@ -100,29 +101,10 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
             stdout=log, stderr=subprocess.STDOUT,
         )
         server = PostgresServer(bin_dir, root, port, process, db_user)
-        _wait_until_ready(server, startup_timeout)
+        wait_until_ready(process, server.is_ready, what="postgres", timeout=startup_timeout,
+                         log=lambda: (root / "server.log").read_text(errors="replace"))
         yield server
     finally:
         if process is not None:
-            process.terminate()  # SIGTERM = "smart" shutdown; the sessions are gone by now
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=30)  # SIGTERM = "smart" shutdown; the sessions are gone by now
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _wait_until_ready(server: PostgresServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"postgres exited: {(server.root / 'server.log').read_text(errors='replace')}")
-        ready = subprocess.run(
-            [str(server.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)],
-            capture_output=True,
-        )
-        if ready.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise RuntimeError("postgres did not become ready in time")

@@ -10,12 +10,12 @@ import os
 import secrets
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
-from _app_server import free_port
+from tests.support.ports import free_port
+from tests.support.processes import stop_process, wait_until_ready
 
 OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 
@@ -53,19 +53,15 @@ class OidcProvider:
         self._log = open(self.log_path, "w")
         self._process = subprocess.Popen(["node", "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=self._log,
                                          stderr=subprocess.STDOUT)
-        self.discovery = self._wait_ready()
+        self.discovery = wait_until_ready(self._process, self._discovery, what="the OIDC provider", timeout=30,
+                                          log=self.log_path.read_text)
         return self
 
-    def _wait_ready(self, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the OIDC provider exited early:\n{self.log_path.read_text()}")
-            try:
-                return httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=2).json()
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise TimeoutError(f"the OIDC provider did not answer within {timeout} s")
+    def _discovery(self) -> dict | None:
+        try:
+            return httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=2).json()
+        except httpx.HTTPError:
+            return None
 
     def app_env(self) -> dict[str, str]:
         """What Chainlit's generic OAuth provider needs to use this provider."""
@@ -80,10 +76,6 @@ class OidcProvider:
         }
 
     def __exit__(self, *exc) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        if self._process is not None:
+            stop_process(self._process, timeout=10)
         self._log.close()

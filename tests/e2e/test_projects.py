@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import AppServer, chat_users
-from test_chat import SocketLog, send
-from test_knowledge import make_pdf, upload_and_send
+from tests.support.app_server import AppServer, chat_users
+from tests.support.chat_page import SocketLog, send, upload_and_send
+from tests.support.knowledge_pdfs import HARBOUR_GUIDE, make_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def command(page, sockets: SocketLog, name: str) -> None:
 
 def test_members_share_a_project_and_lose_it_when_removed(server, browser, tmp_path):
     pdf = tmp_path / "harbour-guide.pdf"
-    make_pdf(pdf)
+    pdf.write_bytes(make_pdf(HARBOUR_GUIDE))
 
     alice, alice_sockets = open_chat(browser, server.url, "alice@example.com")
     upload_and_send(alice, pdf, QUESTION)

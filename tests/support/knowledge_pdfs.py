@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
 import zlib
 from pathlib import Path
 
 from fpdf import FPDF
 from pypdf import PdfWriter
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "knowledge" / "samples"
 
 #: One clearly different topic per page, so a question has exactly one right page.
 TOPIC_PAGES = [
@@ -22,6 +21,14 @@ TOPIC_PAGES = [
     "every day, and bake when it doubles in size within six hours.",
     "A bicycle chain should be cleaned and lubricated every few hundred kilometres. A stretched chain wears "
     "the cassette and chainrings, so measure it with a chain checker.",
+]
+
+#: Three pages for the chat's end-to-end tests: only the third tells the lighthouse's code.
+HARBOUR_GUIDE = [
+    "Apples grow in orchards. Farmers pick them in autumn and store them in cool cellars over winter.",
+    "Trains connect the cities of the valley. The night train leaves at ten and arrives at dawn.",
+    "The lighthouse keeper of the blue harbour paints the tower white every spring. "
+    "The secret code of the blue harbour lighthouse is 7431.",
 ]
 
 
@@ -45,6 +52,11 @@ def encrypt(data: bytes, *, user_password: str, owner_password: str, algorithm: 
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def encrypted_guide(password: str) -> bytes:
+    """The harbour guide, opened only with `password` (AES-256)."""
+    return encrypt(make_pdf(HARBOUR_GUIDE), user_password=password, owner_password="owner-secret-of-the-test")
 
 
 def compression_bomb(*, with_font: bool, expanded_mb: int = 100) -> bytes:
@@ -78,8 +90,3 @@ def compression_bomb(*, with_font: bool, expanded_mb: int = 100) -> bytes:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -1,15 +1,14 @@
 """The gateway under test: a real gateway on a real HTTP server, in front of a real router.
 
-The router's providers are the scripted protocol servers of the router tests: Ollama (a
+The router's providers are the scripted wire-protocol servers of `fake_servers`: Ollama (a
 local model) and OpenAI (a cloud model), so every test sees which provider really received
-a prompt. The embedded model is switched off here (test_app.py uses it through the real
-app). The HTTP app mimics Chainlit's: a catch-all route is registered before the gateway.
+a prompt. The embedded model is switched off here (tests/gateway/test_app.py uses it through
+the real app). The HTTP app mimics Chainlit's: a catch-all route is registered before the gateway.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import httpx
@@ -18,13 +17,11 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.responses import PlainTextResponse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "router"))
-
-from _app_server import free_port  # noqa: E402
-from _fake_servers import FakeServer  # noqa: E402
-from gateway import Gateway, mount_gateway  # noqa: E402
-from router import Router  # noqa: E402
-from settings import Settings  # noqa: E402
+from gateway import Gateway, mount_gateway
+from router import Router
+from settings import Settings
+from tests.support.fake_servers import FakeServer
+from tests.support.ports import free_port
 
 SERVICE_KEY = "svc-key-0123456789abcdef"
 ADMIN_KEY = "admin-key-0123456789abcdef"

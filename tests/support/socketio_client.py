@@ -153,6 +153,11 @@ class ChatSession:
             raise LookupError(self.resume_error or "resume failed")
         return self.resumed_thread
 
+    def route_output(self) -> str:
+        """The newest route step's text."""
+        routes = [m for m in self.messages if m.get("name") == "Route" and m.get("output")]
+        return routes[-1]["output"]
+
     def user_message(self, text: str, command: str | None = None) -> dict[str, Any]:
         """A user message as the browser sends it (also the reply to an AskUserMessage)."""
         return {

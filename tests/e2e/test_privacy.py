@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from _app_server import AppServer
-from test_chat import SocketLog, pick_profile, send
+from tests.support.app_server import AppServer
+from tests.support.chat_page import SocketLog, pick_profile, send
+from tests.support.processes import stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ PRIVATE_MESSAGE = "My e-mail is jane.doe@example.com and my phone is +62 812 345
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "router" / "_fake_servers.py"), "--chunks", "4"],
+        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "4"],
         stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -39,8 +40,7 @@ def server(tmp_path_factory):
         with AppServer(tmp_path_factory.mktemp("privacy"), env=env) as app:
             yield app
     finally:
-        fake.terminate()
-        fake.wait(timeout=10)
+        stop_process(fake, timeout=10)
 
 
 @pytest.fixture
