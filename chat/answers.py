@@ -54,8 +54,7 @@ async def answer(text: str, *, english_practice: bool = False) -> None:
         profile=profile_id(session.chat_profile),
         mode=ENGLISH_PRACTICE_MODE if english_practice else GENERAL_MODE,
         project_id=project.id if project else None,
-        # A project that cannot be read may be a private one: stay on this machine meanwhile.
-        private=session.private_chat or project is None or project.private,
+        private_reason=_private_reason(project),
     )
     user = session.user
     try:
@@ -76,6 +75,18 @@ async def answer(text: str, *, english_practice: bool = False) -> None:
         ).send()
         return
     await _stream_answer(prepared, project)
+
+
+def _private_reason(project: Project | None) -> str:
+    """Why this chat must stay on this machine, in the route step's words; empty: it need not.
+
+    The project is re-read for every message, so an owner's switch holds at their members' next message.
+    """
+    if session.private_chat:
+        return "this chat is marked private"
+    if project is None:  # one that cannot be read may be a private one: stay on this machine meanwhile
+        return "this chat's project cannot be read"
+    return "this project is marked private" if project.private else ""
 
 
 async def _confirm_privacy(prepared: Prepared) -> Prepared | None:
@@ -169,8 +180,8 @@ def _friendly(exc: BackendError) -> str:
 
 
 def route_summary(decision: RouteDecision, record: CallRecord | None = None) -> str:
-    """The route step's Markdown: one fact per line (hard line breaks, or Markdown would join them)."""
+    """The route step's Markdown: one fact per line, as a list (Markdown would run plain lines together)."""
     text = describe_route(decision, record)
     if record is not None and record.error:
         text += f"\nError: {record.error}"
-    return text.replace("\n", "  \n")
+    return "\n".join(f"- {line}" for line in text.splitlines())

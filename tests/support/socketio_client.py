@@ -154,9 +154,9 @@ class ChatSession:
         return self.resumed_thread
 
     def route_output(self) -> str:
-        """The newest route step's text."""
+        """The newest route step's facts, one a line (the step shows them as a Markdown list)."""
         routes = [m for m in self.messages if m.get("name") == "Route" and m.get("output")]
-        return routes[-1]["output"]
+        return "\n".join(line.removeprefix("- ") for line in routes[-1]["output"].splitlines())
 
     def user_message(self, text: str, command: str | None = None) -> dict[str, Any]:
         """A user message as the browser sends it (also the reply to an AskUserMessage)."""
