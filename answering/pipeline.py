@@ -59,8 +59,8 @@ class Question:
     mode: str | None = GENERAL_MODE
     #: The project whose documents may ground the answer (None: no project, as for the API).
     project_id: str | None = None
-    #: The user marked the chat (or its project) private: local models only.
-    private: bool = False
+    #: Why the conversation must stay on this machine ("this chat is marked private"); empty: it need not.
+    private_reason: str = ""
     #: The user's answer to a privacy confirmation (None: not asked; the API answers "local" upfront).
     privacy_choice: PrivacyChoice | None = None
     temperature: float = 0.7
@@ -110,7 +110,7 @@ class Pipeline:
         budget_spent = await self._budget_spent(asker, notes)
         request = RouteRequest(
             messages=question.conversation, profile=question.profile,
-            passages=tuple(p.text for p in passages or ()), private=question.private,
+            passages=tuple(p.text for p in passages or ()), private_reason=question.private_reason,
             privacy_choice=question.privacy_choice, cloud_budget_spent=budget_spent,
         )
         decision = await self.router.route(request)

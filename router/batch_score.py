@@ -40,7 +40,7 @@ def _parse(line: str, number: int) -> tuple[RouteRequest | None, dict]:
     request = RouteRequest(
         messages=(ChatMessage("user", row["prompt"]),),
         profile=str(row.get("profile") or AUTO_PROFILE),
-        private=bool(row.get("private", False)),
+        private_reason="the input marks it private" if row.get("private") else "",
     )
     return request, {"id": row.get("id")}
 

@@ -25,8 +25,9 @@ class RouteRequest:
     profile: str = AUTO_PROFILE
     #: Retrieved knowledge passages that will be sent with the prompt (scanned for privacy).
     passages: tuple[str, ...] = ()
-    #: The user or operator marked this chat (or its project) private.
-    private: bool = False
+    #: Why the user wants this conversation kept on this machine, as the route step says it ("this chat
+    #: is marked private"); empty: no such wish. Local models only, like personal data.
+    private_reason: str = ""
     #: The user's answer to a confirmation (`RouteDecision.needs_confirmation`); None = not asked yet.
     privacy_choice: PrivacyChoice | None = None
     #: Why the user may not use cloud models any more today (e.g. "your daily budget of $1.00 is used

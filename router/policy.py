@@ -1,11 +1,11 @@
 """The routing policy: turn a `RouteRequest` and the backends' health into a `RouteDecision`.
 
 Precedence, highest first:
-1. privacy: personal data in the prompt, history or passages, a chat marked private or
-   the operator's strict mode allow local models only, on every retry and fallback;
-   with no local model available nothing is sent. A cloud profile the user chose
-   explicitly meets personal data with a question (send anyway / answer locally /
-   cancel) instead of a silent switch, unless the chat is private or strict mode is on.
+1. privacy: personal data in the prompt, history or passages, a chat or project marked private
+   (the request says which, for the reasons) or the operator's strict mode allow local models
+   only, on every retry and fallback; with no local model available nothing is sent. A cloud
+   profile the user chose explicitly meets personal data with a question (send anyway / answer
+   locally / cancel) instead of a silent switch, unless the chat is private or strict mode is on.
 2. the explicit profile: the model the user picked answers.
 3. availability and health: unavailable models are skipped, and the reasons say so.
 4. complexity: with "auto", the strong win rate against the calibrated threshold picks
@@ -59,7 +59,7 @@ def decide(
             reasons = [f"you chose {spec.label}, but {request.cloud_budget_spent} → local instead"]
             return choose.first_available(choose.local, bool(marks), reasons)
         if not spec.is_local and marks:
-            locked = strict_privacy or request.private  # the user cannot send it anyway
+            locked = strict_privacy or bool(request.private_reason)  # the user cannot send it anyway
             return _cloud_profile_meets_privacy(choose, spec, request, report, marks, locked)
         reasons = [f"private ({'; '.join(marks)}) → local only"] if marks else []
         reasons.append(f"you chose {spec.label}")
@@ -110,8 +110,8 @@ def _privacy_marks(request: RouteRequest, report: PrivacyReport, strict: bool) -
     marks = []
     if strict:
         marks.append("the operator made privacy strict")
-    if request.private:
-        marks.append("this chat is marked private")
+    if request.private_reason:
+        marks.append(request.private_reason)
     if report.private:
         marks.append(f"{report.summary()} found")
     return marks

@@ -45,7 +45,7 @@ HEALTH_CASES = [ALL_UP, health(foundry_local="not loaded"), health(ollama="no se
 def test_private_messages_never_list_a_cloud_model(profile, state, score):
     cases = [
         request(PERSONAL, profile=profile),
-        request(ORDINARY, profile=profile, private=True),
+        request(ORDINARY, profile=profile, private_reason="this chat is marked private"),
         request("what about it?", profile=profile, passages=("Call Budi at +62 812 3456 7890",)),
         RouteRequest(messages=(ChatMessage("user", "my NIK is 3174055708900002"), ChatMessage("assistant", "ok"),
                                ChatMessage("user", "and now?")), profile=profile),
@@ -93,7 +93,7 @@ def test_personal_data_in_a_system_turn_a_client_sent_is_private(system):
 
 
 def test_a_private_chat_or_strict_mode_overrides_a_cloud_profile_without_asking():
-    marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private=True, privacy_choice="send"), CATALOG, ALL_UP)
+    marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private_reason="this chat is marked private", privacy_choice="send"), CATALOG, ALL_UP)
     assert marked.private and marked.route == "local" and not marked.needs_confirmation
     strict = decide(request(ORDINARY, profile="gpt-4.1-mini"), CATALOG, ALL_UP, strict_privacy=True)
     assert strict.private and strict.route == "local"
