@@ -20,6 +20,7 @@ from functools import lru_cache
 from router.accounting import CallMeter
 from router.backends.base import Backend
 from router.continuation import Seam, continuation_messages
+from router.conversation import fit_to_context
 from router.decision import RouteDecision
 from router.errors import BackendError, BadRequest, NoBackendAvailable
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
@@ -83,7 +84,9 @@ async def execute(
             verb = "Continuing" if shown else "Answering"
             yield Notice(" ".join([*problems[told:], f"{verb} with {spec.label}."]))
             told = len(problems)
-        conversation = continuation_messages(messages, "".join(shown)) if shown else list(messages)
+        # Trimmed for this model: a fallback may have a smaller context than the model first chosen.
+        fitting = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_tokens)
+        conversation = continuation_messages(fitting, "".join(shown)) if shown else list(fitting)
         params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
         retries = 0
         while True:

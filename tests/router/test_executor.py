@@ -18,6 +18,7 @@ from router.backends.ollama import OllamaBackend
 from router.catalog import ModelSpec
 from router.decision import RouteDecision
 from router.continuation import CONTINUE_INSTRUCTION
+from router.conversation import fits
 from router.errors import AuthenticationFailed, BackendError, BadRequest, NoBackendAvailable, RateLimited
 from router.executor import AnswerStream, execute
 from router.resilience import CircuitBreaker, RetryPolicy
@@ -381,3 +382,21 @@ async def test_mid_stream_failure_is_finished_by_the_real_local_model(openai_ser
     assert result.record.backend == "foundry-local" and result.record.fallbacks == ("smollm2",)
     assert result.record.models == ("primary-model", "smollm2")
     assert result.record.completion_tokens > 2
+
+
+async def test_a_fallback_with_a_smaller_context_gets_the_conversation_trimmed_for_it(primary, fallback,
+                                                                                      fast_resilience):
+    primary.script = [Fail(refused_key())]
+    history = [ChatMessage("user" if i % 2 == 0 else "assistant", f"turn {i}: " + "words " * 60) for i in range(40)]
+    messages = [MESSAGES[0], *history, MESSAGES[1]]
+    small = dataclasses.replace(spec_for("fallback", "fallback-test"), context_length=1024)
+    decision = RouteDecision((spec_for("primary", "primary-test"), small), private=False, reasons=("test",))
+
+    events = [e async for e in execute(decision, messages, {"primary": primary, "fallback": fallback},
+                                       max_tokens=64, resilience=fast_resilience)]
+
+    assert Run(events).text == "from the fallback"
+    assert len(primary.requests[0].messages) == len(messages), "the first model's context holds it all"
+    sent = fallback.requests[0].messages
+    assert sent[0] == MESSAGES[0] and sent[-1] == MESSAGES[1], "system prompt and new message stay"
+    assert len(sent) < len(messages) and fits(sent, context_length=1024, max_output_tokens=64)
