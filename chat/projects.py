@@ -1,7 +1,7 @@
 """Projects in the chat: which project a chat answers from, the chat settings, and the Projects panel.
 
 A project's membership is re-checked on every use, so a removed member loses access at their
-next message; only the owner may change a project (rename, invite, remove, delete).
+next message; only the owner may change a project (rename, invite, remove, make private, delete).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from chat.session import session
 from chat.workarounds import action_callback
 from persistence import (
     PersistenceError, Project, add_member, create_project, delete_project, get_project, is_member, list_members,
-    list_projects, remove_member, rename_project,
+    list_projects, remove_member, rename_project, set_project_private,
 )
 
 log = logging.getLogger("hybrid_chat")
@@ -118,13 +118,17 @@ async def projects_panel() -> None:
     lines += [f"- {d.document} ({d.pages} pages, {d.chunks} passages)" if d.kind == "pdf"
               else f"- saved answer: {d.document}" for d in documents] or ["- no documents yet"]
     lines += ["", "**Members:** " + (", ".join(m.member for m in members) or "only you")]
+    lines += ["", "**Privacy:** " + ("private, only models on this machine answer in this project" if project.private
+                                     else "cloud models may answer in this project")]
     actions = [cl.Action(name="add_pdfs", payload={}, label="Add PDFs"),
                cl.Action(name="new_project", payload={}, label="New project")]
     if owner:
         actions += [cl.Action(name="remove_document", payload={"doc_id": d.doc_id, "name": d.document},
                               label=f"Remove {d.document}") for d in documents]
         actions += [cl.Action(name="rename_project", payload={}, label="Rename"),
-                    cl.Action(name="invite_member", payload={}, label="Invite by e-mail")]
+                    cl.Action(name="invite_member", payload={}, label="Invite by e-mail"),
+                    cl.Action(name="set_project_private", payload={"private": not project.private},
+                              label="Allow cloud models" if project.private else "Make private")]
         actions += [cl.Action(name="remove_member", payload={"member": m.member}, label=f"Remove {m.member}")
                     for m in members]
         actions.append(cl.Action(name="delete_project", payload={}, label="Delete project"))
@@ -188,6 +192,19 @@ async def remove_document(action: cl.Action) -> None:
     if project and await services().knowledge.remove_document(project.id, action.payload["doc_id"]):
         await asyncio.to_thread(pdf_path(project.id, action.payload["doc_id"]).unlink, missing_ok=True)
         await cl.Message(content=f"Removed {action.payload['name']} and its passages.").send()
+
+
+@action_callback("set_project_private")
+async def set_private(action: cl.Action) -> None:
+    project = await _owned_project()
+    if project is None:
+        return
+    private = bool(action.payload.get("private"))
+    await set_project_private(services().engine, project.id, private)
+    said = (f"**{project.name}** is now private: from the next message on, only models on this machine answer "
+            "in its chats." if private
+            else f"**{project.name}** is no longer private: cloud models may answer in its chats again.")
+    await cl.Message(content=said).send()
 
 
 @action_callback("delete_project")

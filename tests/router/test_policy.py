@@ -20,6 +20,7 @@ HIGH = ComplexityScore(0.9, "embedding", threshold=0.5, cloud_share=0.3)
 LOW = ComplexityScore(0.1, "embedding", threshold=0.5, cloud_share=0.3)
 PERSONAL = "My e-mail is rina@example.com, please summarise the contract."
 ORDINARY = "Prove that there are infinitely many primes."
+MARKED = "this chat is marked private"  # a reason the chat gives
 
 
 def request(text: str = ORDINARY, **fields) -> RouteRequest:
@@ -45,7 +46,7 @@ HEALTH_CASES = [ALL_UP, health(foundry_local="not loaded"), health(ollama="no se
 def test_private_messages_never_list_a_cloud_model(profile, state, score):
     cases = [
         request(PERSONAL, profile=profile),
-        request(ORDINARY, profile=profile, private_reason="this chat is marked private"),
+        request(ORDINARY, profile=profile, private_reason=MARKED),
         request("what about it?", profile=profile, passages=("Call Budi at +62 812 3456 7890",)),
         RouteRequest(messages=(ChatMessage("user", "my NIK is 3174055708900002"), ChatMessage("assistant", "ok"),
                                ChatMessage("user", "and now?")), profile=profile),
@@ -93,8 +94,9 @@ def test_personal_data_in_a_system_turn_a_client_sent_is_private(system):
 
 
 def test_a_private_chat_or_strict_mode_overrides_a_cloud_profile_without_asking():
-    marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private_reason="this chat is marked private", privacy_choice="send"), CATALOG, ALL_UP)
+    marked = decide(request(PERSONAL, profile="gpt-4.1-mini", private_reason=MARKED, privacy_choice="send"), CATALOG, ALL_UP)
     assert marked.private and marked.route == "local" and not marked.needs_confirmation
+    assert MARKED in marked.reasons[0], "the route step says why, in the chat's words"
     strict = decide(request(ORDINARY, profile="gpt-4.1-mini"), CATALOG, ALL_UP, strict_privacy=True)
     assert strict.private and strict.route == "local"
     assert "the operator made privacy strict" in strict.reasons[0]
