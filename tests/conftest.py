@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from persistence import create_engine, upgrade_database
 from tests.support.app_server import TEST_USERS, AppServer, chat_users
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.chroma import running_chroma
@@ -44,3 +45,13 @@ def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server for the session: its host and port."""
     with running_chroma(tmp_path_factory.mktemp("chroma-server")) as port:
         yield "127.0.0.1", port
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    """A fresh SQLite database with the app's schema (usage, keys, projects...)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()

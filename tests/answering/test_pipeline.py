@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from answering import Asker, ContextTooLong, Pipeline, Question
 from knowledge import KnowledgeBase
 from operations import LimitExceeded, Limits
-from persistence import UsageRecord, UsageSummary, create_engine, record_usage, upgrade_database, usage_summary
+from persistence import UsageRecord, UsageSummary, record_usage, usage_summary
 from router import (
     GENERAL_MODE, ChatMessage, Completed, ModelCatalog, ModelSpec, Notice, Router, TextDelta, build_messages, fits,
 )
@@ -44,15 +44,6 @@ def local() -> FakeBackend:
 @pytest.fixture
 def cloud() -> FakeBackend:
     return FakeBackend("cloud-fake", "cloud", models=("big-1",))
-
-
-@pytest.fixture
-async def engine(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'usage.sqlite'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -9,17 +9,8 @@ import sys
 import pytest
 
 from gateway.api_keys import KeyRing, hash_key, issue_key, list_keys, parse_static_keys, revoke_key
-from persistence import create_engine, upgrade_database
+from persistence import create_engine
 from tests.support.app_server import REPO
-
-
-@pytest.fixture
-async def engine(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
 
 
 def test_static_keys_parse_as_key_user_pairs():
