@@ -7,14 +7,14 @@ embedded model.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
 
 
-from tests.support.app_server import AppServer, chat_users
-from tests.support.fake_servers import FakeServer, Hangup, Reply
+from tests.support.app_server import chat_users
+from tests.support.cloud_app import cloud_app_fixtures
+from tests.support.fake_servers import Hangup, Reply
 from tests.support.socketio_client import ChatSession, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -22,26 +22,8 @@ pytestmark = pytest.mark.e2e
 USERS = {"alice": "alice-pw-1"}
 CLOUD_PROFILE = "GPT-4.1 mini"
 
-
-@pytest.fixture(scope="module")
-async def cloud():
-    server = await FakeServer("openai", models=("fake-gpt",)).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture(scope="module")
-async def app(cloud, tmp_path_factory):
-    env = {"CHAT_USERS": chat_users(USERS), "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
-           "OPENAI_BASE_URL": cloud.base_url, "OPENAI_MODEL": "fake-gpt", "OLLAMA_ENABLED": "false",
-           "MAX_RETRIES": "0", "MAX_OUTPUT_TOKENS": "24"}
-    server = AppServer(tmp_path_factory.mktemp("fallback"), env=env)
-    # Started from a thread: the fake cloud must keep answering in this event loop meanwhile.
-    await asyncio.to_thread(server.__enter__)
-    try:
-        yield server
-    finally:
-        await asyncio.to_thread(server.__exit__, None, None, None)
+cloud, app = cloud_app_fixtures("fallback", {"CHAT_USERS": chat_users(USERS), "MAX_RETRIES": "0",
+                                             "MAX_OUTPUT_TOKENS": "24"})
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ import asyncio
 
 import pytest
 
-from tests.support.app_server import AppServer, chat_users
-from tests.support.fake_servers import FakeServer
+from tests.support.app_server import chat_users
+from tests.support.cloud_app import cloud_app_fixtures
 from tests.support.knowledge_pdfs import HARBOUR_GUIDE, make_pdf
 from tests.support.socketio_client import ChatSession, sign_in
 
@@ -22,28 +22,10 @@ PASSWORD = "pw-for-panel-1"
 OWNER, MEMBER = "alice@example.com", "bob@example.com"
 PRIVATE_OWNER, PRIVATE_MEMBER = "carol@example.com", "dave@example.com"  # their own project, apart from alice's
 CLOUD_PROFILE = "GPT-4.1 mini"
+USERS = dict.fromkeys((OWNER, MEMBER, PRIVATE_OWNER, PRIVATE_MEMBER), PASSWORD)
 
-
-@pytest.fixture(scope="module")
-async def cloud():
-    server = await FakeServer("openai", models=("fake-gpt",)).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture(scope="module")
-async def server(cloud, tmp_path_factory):
-    users = dict.fromkeys((OWNER, MEMBER, PRIVATE_OWNER, PRIVATE_MEMBER), PASSWORD)
-    env = {"CHAT_USERS": chat_users(users), "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
-           "OPENAI_BASE_URL": cloud.base_url, "OPENAI_MODEL": "fake-gpt", "OLLAMA_ENABLED": "false",
-           "MAX_OUTPUT_TOKENS": "24"}
-    app = AppServer(tmp_path_factory.mktemp("panel"), env=env)
-    # Started from a thread: the fake cloud must keep answering in this event loop meanwhile.
-    await asyncio.to_thread(app.__enter__)
-    try:
-        yield app
-    finally:
-        await asyncio.to_thread(app.__exit__, None, None, None)
+cloud, server = cloud_app_fixtures("panel", {"CHAT_USERS": chat_users(USERS), "MAX_OUTPUT_TOKENS": "24"},
+                                   app_name="server")
 
 
 async def open_panel(chat: ChatSession) -> tuple[str, list[dict]]:

@@ -16,6 +16,7 @@ import openai
 import pytest
 
 from tests.support.app_server import AppServer
+from tests.support.cloud_app import cloud_env
 from tests.support.fake_servers import FakeServer
 
 KEY = "app-test-key-0123456789abcdef"
@@ -42,12 +43,10 @@ def cloud():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, cloud):
-    env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "OLLAMA_ENABLED": "false",
-           "JSON_LOGS": "true", "OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": cloud.base_url,
-           "OPENAI_MODEL": "gpt-test",
+    env = {"GATEWAY_API_KEYS": f"{KEY}:svc-app-test", "CHAT_USERS": "alice:alice-pw-1", "JSON_LOGS": "true",
            # A prompt filling the model's context takes ~45 s to read on two saturated cores.
            "FIRST_TOKEN_TIMEOUT_S": "300"}
-    with AppServer(tmp_path_factory.mktemp("gateway-app"), env=env) as server:
+    with AppServer(tmp_path_factory.mktemp("gateway-app"), env=cloud_env(cloud) | env) as server:
         server.wait_for_local_model()
         yield server
 

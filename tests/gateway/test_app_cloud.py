@@ -16,7 +16,8 @@ import openai
 import pytest
 
 from tests.support.app_server import AppServer
-from tests.support.fake_servers import FakeServer, Reply
+from tests.support.cloud_app import cloud_app_fixtures
+from tests.support.fake_servers import Reply
 from persistence import create_engine, database_url, usage_summary
 from settings import Settings
 
@@ -27,27 +28,11 @@ SEAM = re.compile(r"\[… continued by SmolLM2 135M \(Foundry Local\)\]")
 #: Words of the internal continuation instruction that must never reach the answer.
 INSTRUCTION = re.compile(r"previous answer|cut off|technical problem|where it stopped", re.IGNORECASE)
 
-
-@pytest.fixture(scope="module")
-async def cloud():
-    server = await FakeServer("openai", models=("fake-gpt",)).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture(scope="module")
-async def app(cloud, tmp_path_factory):
-    env = {"GATEWAY_API_KEYS": ",".join(f"{key}:{user}" for user, key in KEYS.items()), "OLLAMA_ENABLED": "false",
-           "OPENAI_API_KEY": "sk-test-not-a-real-key-000000", "OPENAI_BASE_URL": cloud.base_url,
-           "OPENAI_MODEL": "fake-gpt", "MAX_RETRIES": "0", "DAILY_TOKEN_BUDGET": "1"}
-    server = AppServer(tmp_path_factory.mktemp("gateway-cloud"), env=env)
-    # Started from threads: the fake cloud must keep answering in this event loop meanwhile.
-    await asyncio.to_thread(server.__enter__)
-    try:
-        await asyncio.to_thread(server.wait_for_local_model)
-        yield server
-    finally:
-        await asyncio.to_thread(server.__exit__, None, None, None)
+cloud, app = cloud_app_fixtures(
+    "gateway-cloud", {"GATEWAY_API_KEYS": ",".join(f"{key}:{user}" for user, key in KEYS.items()),
+                      "MAX_RETRIES": "0", "DAILY_TOKEN_BUDGET": "1"},
+    wait_for_local_model=True,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """What more than one test needs: real servers, wire fakes and builders (no tests here).
 
-- `app_server`: the real app in a subprocess; `browser`: how Chromium is started;
+- `app_server`: the real app in a subprocess; `cloud_app`: it with GPT on the fake OpenAI server;
+  `browser`: how Chromium is started;
   `chat_page`: driving the chat in a browser page; `socketio_client`: the chat without a browser.
 - `fake_backend`: an in-process `Backend` answering from a script, for the logic above the
   backends; `fake_servers`: the providers' wire protocols, for the real SDK clients;
