@@ -62,6 +62,9 @@ def test_an_encrypted_pdf_asks_for_its_password_in_a_password_field(app_server, 
     sign_in(page, app_server.url, user="bob")
     sockets.wait_for_chat_start(page)
     upload_and_send(page, sealed, "Please add this file.")
+    # The field is sent before the question it answers: typed into before the question arrives,
+    # it is drawn again (empty) or its answer has nowhere to go, and a busy machine widens that gap.
+    sockets.wait_for_event("ask", page, timeout=60)
     field = page.locator('input[type="password"]')
     expect(field).to_be_visible(timeout=60_000)
     field.fill(password)

@@ -42,10 +42,14 @@ class SocketLog:
 
     def wait_for_chat_start(self, page, count: int = 1, timeout: float = 60) -> None:
         """Until the app has set up `count` chat sessions in this page."""
+        self.wait_for_event("set_commands", page, count=count, timeout=timeout)
+
+    def wait_for_event(self, event: str, page, count: int = 1, timeout: float = 60) -> None:
+        """Until the page has received `event` `count` times (e.g. "ask": the app waits for an answer)."""
         deadline = time.monotonic() + timeout
-        while self.chat_starts() < count:
+        while self.count(event) < count:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the chat did not start within {timeout} s")
+                raise TimeoutError(f"{event!r} received {self.count(event)} of {count} times within {timeout} s")
             page.wait_for_timeout(200)
 
     def wait_for_answers(self, count: int, page, timeout: float = 120) -> None:
