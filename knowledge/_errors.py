@@ -57,6 +57,14 @@ class TooLarge(PdfRejected):
         )
 
 
+class TooManyPages(PdfRejected):
+    def __init__(self, pages: int, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"This PDF has {pages} pages; the limit is {limit} (MAX_PDF_PAGES). Split it into smaller files."
+        )
+
+
 class TooLargeDecompressed(PdfRejected):
     """A "compression bomb": a small file whose contents inflate beyond pypdf's safety limit."""
 
@@ -64,14 +72,6 @@ class TooLargeDecompressed(PdfRejected):
         super().__init__(
             "This PDF is too large when decompressed: its contents expand far beyond its file size, "
             "more than can be read safely. Re-export it (e.g. print it to a new PDF) and try again."
-        )
-
-
-class TooManyPages(PdfRejected):
-    def __init__(self, pages: int, limit: int) -> None:
-        self.limit = limit
-        super().__init__(
-            f"This PDF has {pages} pages; the limit is {limit} (MAX_PDF_PAGES). Split it into smaller files."
         )
 
 

@@ -59,21 +59,14 @@ class ChatSession:
     def _register_handlers(self) -> None:
         sio = self._sio
 
-        @sio.on("new_message")
-        async def _new(message: dict) -> None:
-            self.messages.append(message)
+        def keep(into: list[dict[str, Any]]):
+            async def handler(payload: dict) -> None:
+                into.append(payload)
+            return handler
 
-        @sio.on("update_message")
-        async def _update(message: dict) -> None:
-            self.messages.append(message)
-
-        @sio.on("toast")
-        async def _toast(toast: dict) -> None:
-            self.toasts.append(toast)
-
-        @sio.on("action")
-        async def _action(action: dict) -> None:
-            self.actions.append(action)
+        for event, into in (("new_message", self.messages), ("update_message", self.messages),
+                            ("toast", self.toasts), ("action", self.actions)):
+            sio.on(event, keep(into))
 
         @sio.on("ask")
         async def _ask(ask: dict) -> Any:
