@@ -69,7 +69,6 @@ class Question:
     #: Metrics label of the front end: "chat" or "gateway".
     source: str = "chat"
 
-
     @property
     def text(self) -> str:
         """The new message: what the project's documents are searched for."""
@@ -87,7 +86,8 @@ class Prepared:
     passages: list[Passage] | None
     #: Sentences for the user about what could not be used (e.g. the project's documents during an outage).
     notes: tuple[str, ...] = ()
-    request: RouteRequest = field(repr=False, default=None)
+    #: What the router was asked (kept to route again after a privacy confirmation).
+    request: RouteRequest | None = field(repr=False, default=None)
 
 
 class Pipeline:
