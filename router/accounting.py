@@ -23,8 +23,9 @@ class Attempt:
 
     spec: ModelSpec
     backend: str
-    prompt_tokens_estimate: int
-    text: str = ""
+    messages: Sequence[ChatMessage]
+    #: The text received, chunk by chunk (joined only when an estimate needs it).
+    parts: list[str] = field(default_factory=list)
     end: StreamEnd | None = None
 
     @property
@@ -32,8 +33,9 @@ class Attempt:
         """As reported; estimated when the stream broke off or the server reports no usage."""
         if self.end is not None and self.end.usage.total_tokens:
             return self.end.usage
-        if self.text:
-            return Usage(self.prompt_tokens_estimate, estimate_tokens(self.text))
+        if self.parts:
+            prompt = sum(estimate_tokens(m.content) for m in self.messages)
+            return Usage(prompt, estimate_tokens("".join(self.parts)))
         return Usage()  # failed before any output: providers do not bill refused requests
 
 
@@ -48,21 +50,21 @@ class CallMeter:
     attempts: list[Attempt] = field(default_factory=list)
 
     def begin(self, spec: ModelSpec, backend: str, messages: Sequence[ChatMessage]) -> Attempt:
-        attempt = Attempt(spec, backend, prompt_tokens_estimate=sum(estimate_tokens(m.content) for m in messages))
+        attempt = Attempt(spec, backend, messages)
         self.attempts.append(attempt)
         return attempt
 
     def text(self, attempt: Attempt, text: str) -> None:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
-        attempt.text += text
+        attempt.parts.append(text)
 
     def record(self, *, finish_reason: str, error: str = "", request_rejected: bool = False) -> CallRecord:
         """The accounting of the whole answer; backend and model are those of the last attempt."""
         last = self.attempts[-1]
         primary = self.attempts[0].spec.id
         fallbacks = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.spec.id != primary))
-        answered = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.text or a.end is not None))
+        answered = tuple(dict.fromkeys(a.spec.id for a in self.attempts if a.parts or a.end is not None))
         usages = [(a.spec, a.usage) for a in self.attempts]
         return CallRecord(
             backend=last.backend,

@@ -113,7 +113,7 @@ async def execute(
                 log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
                 breaker.record_failure(error)  # a bad request is the caller's: the breaker does not count it
                 refused_by_all = refused_by_all and isinstance(error, BadRequest)
-                if attempt.text:
+                if attempt.parts:
                     problems.append(f"{spec.label} stopped in the middle of the answer ({error.message}).")
                     break
                 delay = _retry_delay(resilience, breaker, error, retries, deadline)
