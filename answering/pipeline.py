@@ -107,7 +107,7 @@ class Pipeline:
         self.limits.admit(asker.user, texts, admin=asker.admin)
         notes: list[str] = []
         passages = await self._passages(question, notes)
-        budget_spent = await self._budget_spent(asker, notes)
+        budget_spent = await self._budget_spent(asker)
         request = RouteRequest(
             messages=question.conversation, profile=question.profile,
             passages=tuple(p.text for p in passages or ()), private_reason=question.private_reason,
@@ -169,7 +169,7 @@ class Pipeline:
             notes.append("The project's documents could not be searched just now, so this answer does not use them.")
             return None
 
-    async def _budget_spent(self, asker: Asker, notes: list[str]) -> str:
+    async def _budget_spent(self, asker: Asker) -> str:
         if self.engine is None:
             return ""
         try:

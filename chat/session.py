@@ -8,6 +8,7 @@ Each attribute reads and writes the key of the same name in the current chat's
 
 from __future__ import annotations
 
+from copy import copy
 from typing import Any, Generic, TypeVar
 
 import chainlit as cl
@@ -28,11 +29,13 @@ class _Key(Generic[T]):
 
     def __get__(self, obj: Any, objtype: type | None = None) -> T:
         value = cl.user_session.get(self.name)
-        if value is None:
-            value = type(self.default)(self.default) if isinstance(self.default, (list, dict)) else self.default
-            if isinstance(value, (list, dict)):
-                cl.user_session.set(self.name, value)
-        return value
+        if value is not None:
+            return value
+        if isinstance(self.default, (list, dict)):  # a fresh one per chat, kept so that changes to it last
+            value = copy(self.default)
+            cl.user_session.set(self.name, value)
+            return value
+        return self.default
 
     def __set__(self, obj: Any, value: T) -> None:
         cl.user_session.set(self.name, value)

@@ -98,11 +98,11 @@ def _split(request: RouteRequest) -> tuple[str, list[str]]:
 
     The app's own system prompt is never in the request; a client's system turns are scanned like the rest.
     """
-    scanned = request.messages
-    last = max((i for i, m in enumerate(scanned) if m.role != "system"), default=None)
+    messages = request.messages
+    last = max((i for i, m in enumerate(messages) if m.role != "system"), default=None)
     if last is None:
-        return "", [m.content for m in scanned]
-    return scanned[last].content, [m.content for i, m in enumerate(scanned) if i != last]
+        return "", [m.content for m in messages]
+    return messages[last].content, [m.content for i, m in enumerate(messages) if i != last]
 
 
 def _privacy_marks(request: RouteRequest, report: PrivacyReport, strict: bool) -> list[str]:
