@@ -35,7 +35,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import Denial
-
 from .tokens import issue_unique_tokens
 
 PAGE_PATH = "/access-denied"
