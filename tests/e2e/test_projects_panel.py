@@ -40,8 +40,14 @@ def action(actions: list[dict], name: str) -> dict:
 
 
 async def route_of(chat: ChatSession, text: str) -> str:
-    """Send a message; its route step's text (what the answer says is up to the model)."""
+    """Send a message; its own route step's text, once the answer is complete (what it says is up to the model).
+
+    Waits for a route step this message created: a late task event of an earlier turn can end `send` early.
+    """
+    earlier = {m["id"] for m in chat.messages if m.get("name") == "Route"}
     await chat.send(text)
+    await chat.wait_for(lambda m: m.get("name") == "Route" and m["id"] not in earlier
+                        and "Total:" in (m.get("output") or ""))
     return chat.route_output()
 
 
