@@ -150,7 +150,12 @@ def _route_headers(rid: str, decision: RouteDecision, model_id: str) -> dict[str
 
 def _route_info(decision: RouteDecision, record: CallRecord) -> dict:
     return {"backend": record.backend, "models": list(record.models), "route": decision.route,
-            "private": decision.private, "reasons": list(decision.reasons)}
+            "private": decision.private, "reasons": list(decision.reasons), "finish_reason": record.finish_reason}
+
+
+def _openai_finish_reason(record: CallRecord) -> str:
+    """OpenAI's word for how the answer ended: one stopped because it looped ended normally, shorter."""
+    return "stop" if record.finish_reason in ("", "repetition") else record.finish_reason
 
 
 def _usage(prompt: int, completion: int) -> dict:
@@ -270,7 +275,7 @@ async def _complete(decision: RouteDecision, answer: Answer, completion_id: str)
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": record.model_id,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)},
-                     "finish_reason": record.finish_reason or "stop", "logprobs": None}],
+                     "finish_reason": _openai_finish_reason(record), "logprobs": None}],
         "usage": _usage(record.prompt_tokens, record.completion_tokens),
         "x_hybrid": _route_info(decision, record),
     }
@@ -306,7 +311,7 @@ async def _stream(decision: RouteDecision, answer: Answer, completion_id: str, i
     if record.error:
         yield _sse(_failure(record, "finish").body())
         return
-    final = chunk({}, record.finish_reason or "stop", record.model_id)
+    final = chunk({}, _openai_finish_reason(record), record.model_id)
     final["x_hybrid"] = _route_info(decision, record)
     yield _sse(final)
     if include_usage:

@@ -23,12 +23,15 @@ from router.continuation import Seam, continuation_messages
 from router.conversation import fit_to_context
 from router.decision import RouteDecision
 from router.errors import BackendError, BadRequest, NoBackendAvailable
+from router.repetition import RepetitionGuard
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
 from router.types import (
     CallRecord, ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta,
 )
 
 log = logging.getLogger(__name__)
+
+REPETITION_NOTICE = "The answer stops here: the model began repeating itself. Ask again, or rephrase the question."
 
 
 @lru_cache(maxsize=1)
@@ -145,22 +148,44 @@ class AnswerStream:
     Providers bill what they generated even when nobody read it to the end, so a caller
     that stops early (an API client went away) still charges the user: `record()` is then
     the accounting so far (broken-off attempts estimated, see `router.accounting`).
+
+    Every answer passes a `RepetitionGuard`: one that starts to loop is stopped before the
+    loop is shown, with a `Notice`, and its record says `finish_reason="repetition"`.
     """
 
     def __init__(self, decision: RouteDecision, messages: Sequence[ChatMessage], backends: Mapping[str, Backend],
                  **options) -> None:
         self._meter = CallMeter(message_count=len(messages))
         self._events = execute(decision, messages, backends, meter=self._meter, **options)
+        self._guard = RepetitionGuard()
+        self._pending: list[RouterEvent] = []  # events to hand out before reading on
         self._completed: CallRecord | None = None
 
     def __aiter__(self) -> AnswerStream:
         return self
 
     async def __anext__(self) -> RouterEvent:
-        event = await anext(self._events)
+        while not self._pending:
+            if self._completed is not None:
+                raise StopAsyncIteration
+            self._pending = await self._guarded(await anext(self._events))
+        event = self._pending.pop(0)
         if isinstance(event, Completed):
             self._completed = event.record
         return event
+
+    async def _guarded(self, event: RouterEvent) -> list[RouterEvent]:
+        """What the user may see of `event`: nothing of a loop, and the held-back rest at the end."""
+        if isinstance(event, TextDelta):
+            shown = [TextDelta(text)] if (text := self._guard.feed(event.text)) else []
+            if not self._guard.looping:
+                return shown
+            await self._events.aclose()
+            log.info("%s began repeating itself: answer stopped", self.model_id)
+            return [*shown, Notice(REPETITION_NOTICE), Completed(self._meter.record(finish_reason="repetition"))]
+        if isinstance(event, Completed):
+            return [TextDelta(text), event] if (text := self._guard.finish()) else [event]
+        return [event]
 
     @property
     def model_id(self) -> str | None:

@@ -210,3 +210,19 @@ async def test_a_failing_cloud_model_falls_back_and_the_answer_names_the_model_t
     assert completion.model == raw.headers["x-hybrid-model"] == LOCAL_MODEL
     assert completion.x_hybrid["models"] == [LOCAL_MODEL] and completion.x_hybrid["backend"] == "ollama"
     assert running.cloud.generation_requests() and running.local.generation_requests()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_answer_that_loops_ends_normally_without_the_loop(running, stream):
+    running.local.script = [Reply(chunks=("Opening hours:\n", *["The website is 11:60; 12:30\n"] * 20))]
+    client = running.client()
+    if stream:
+        chunks = [c async for c in await client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO,
+                                                                          stream=True)]
+        text_ = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        final = chunks[-1]
+    else:
+        final = await client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO)
+        text_ = final.choices[0].message.content
+    assert text_ == "Opening hours:\nThe website is 11:60; 12:30\n"
+    assert final.choices[0].finish_reason == "stop" and final.x_hybrid["finish_reason"] == "repetition"

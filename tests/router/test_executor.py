@@ -20,7 +20,7 @@ from router.decision import RouteDecision
 from router.continuation import CONTINUE_INSTRUCTION
 from router.conversation import fits
 from router.errors import AuthenticationFailed, BackendError, BadRequest, NoBackendAvailable, RateLimited
-from router.executor import AnswerStream, execute
+from router.executor import REPETITION_NOTICE, AnswerStream, execute
 from router.resilience import CircuitBreaker, RetryPolicy
 from router.tokens import estimate_tokens
 from router.types import ChatMessage, Completed, Notice, TextDelta
@@ -400,3 +400,19 @@ async def test_a_fallback_with_a_smaller_context_gets_the_conversation_trimmed_f
     sent = fallback.requests[0].messages
     assert sent[0] == MESSAGES[0] and sent[-1] == MESSAGES[1], "system prompt and new message stay"
     assert len(sent) < len(messages) and fits(sent, context_length=1024, max_output_tokens=64)
+
+
+async def test_an_answer_that_starts_to_loop_is_stopped_before_the_loop_is_shown(primary, fast_resilience):
+    line = "The website is 11:60; 12:30\n"
+    primary.default = Reply(chunks=("Opening hours:\n", *[line] * 30))
+    decision = RouteDecision((spec_for("primary", "primary-test"),), False, ("test",))
+
+    answer = AnswerStream(decision, MESSAGES, {"primary": primary}, max_tokens=64, resilience=fast_resilience)
+    result = Run([event async for event in answer])
+    await answer.aclose()
+
+    assert result.text == "Opening hours:\n" + line, "the repeated line is never shown"
+    assert result.notices == [REPETITION_NOTICE]
+    assert result.record.finish_reason == "repetition" and answer.record() is result.record
+    assert result.record.completion_tokens == estimate_tokens("Opening hours:\n" + line * 2), \
+        "billed for what the model generated until it was stopped"
