@@ -37,8 +37,10 @@ async def sign_in(base_url: str, username: str, password: str) -> dict[str, str]
 class ChatSession:
     """One browser-like chat session. `async with ChatSession(...) as chat: await chat.send("hi")`."""
 
-    def __init__(self, base_url: str, cookies: dict[str, str], thread_id: str = "", chat_profile: str = ""):
+    def __init__(self, base_url: str, cookies: dict[str, str], thread_id: str = "", chat_profile: str = "",
+                 language: str = ""):
         self.base_url = base_url
+        self.language = language  # the browser's language (Accept-Language); empty: Chainlit's default, en-US
         self.cookies = cookies
         self.thread_id = thread_id
         self.chat_profile = chat_profile
@@ -111,10 +113,11 @@ class ChatSession:
             "chatProfile": quote(self.chat_profile) if self.chat_profile else "",
         }
         cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Cookie": cookie} | ({"Accept-Language": self.language} if self.language else {})
         try:
             await self._sio.connect(
                 self.base_url, socketio_path="/ws/socket.io", transports=["websocket"],
-                headers={"Cookie": cookie}, auth=auth, wait_timeout=30,
+                headers=headers, auth=auth, wait_timeout=30,
             )
         except socketio.exceptions.ConnectionError as error:
             raise ConnectionRefused(str(error)) from error
