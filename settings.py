@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     router_cloud_share: float = Field(0.3, ge=0, le=1, alias="ROUTER_CLOUD_SHARE")
     # Operator switch: every message is private (local models only), whatever users choose.
     privacy_strict: bool = Field(False, alias="PRIVACY_STRICT")
-    # Weights of the complexity router (default: router/complexity_weights.npz).
+    # Weights of the complexity router (default: the admins' retrained ones if any, else the shipped ones).
     complexity_weights_file: Path | None = Field(None, alias="COMPLEXITY_WEIGHTS_FILE")
 
     # --- knowledge (project documents) ---------------------------------------
@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """The embedded Chroma store (used when `CHROMA_HOST` is not set)."""
         return self.data_dir / "chroma"
+
+    @property
+    def retrained_weights_file(self) -> Path:
+        """Where the admins' "Retrain router" command writes the complexity weights it trains."""
+        return self.data_dir / "router" / "complexity_weights.npz"
+
+    @property
+    def complexity_weights(self) -> Path | None:
+        """The weights the router loads at start: `COMPLEXITY_WEIGHTS_FILE`, else the retrained ones once
+        they exist; None: the shipped ones."""
+        if self.complexity_weights_file is not None:
+            return self.complexity_weights_file
+        return self.retrained_weights_file if self.retrained_weights_file.exists() else None
 
     @property
     def embedding_model_path(self) -> str:
