@@ -19,6 +19,7 @@ from chat import comparisons
 from chat.comparisons import COMPARE_ACTION, Answered
 from chat.documents import ask_for_pdfs, citation_elements, ingest_files, sources_footer
 from chat.projects import current_project, projects_panel, readable_project
+from chat.retraining import RETRAIN_COMMAND, retrain
 from chat.services import services
 from chat.session import session
 from chat.translations import translated
@@ -40,6 +41,9 @@ async def on_message(message: cl.Message) -> None:
     bind_request_id(message.id)  # every log line of this message carries its id
     if message.command == PROJECTS_COMMAND:
         await projects_panel()
+        return
+    if message.command == RETRAIN_COMMAND:
+        await retrain()
         return
     uploads = [element for element in message.elements or [] if getattr(element, "path", None)]
     if uploads:

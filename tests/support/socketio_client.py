@@ -49,6 +49,7 @@ class ChatSession:
         self.toasts: list[dict[str, Any]] = []  # {"message", "type"}
         self.actions: list[dict[str, Any]] = []  # the buttons sent with messages
         self.asks: list[dict[str, Any]] = []  # {"msg", "spec"} of every question the server asked
+        self.commands: list[list[dict[str, Any]]] = []  # every set of composer commands the server sent
         self.answer_ask: Callable[[dict[str, Any]], Any] | None = None  # its return value is the reply
         self.resumed_thread: dict[str, Any] | None = None
         self.resume_error: str | None = None
@@ -67,7 +68,7 @@ class ChatSession:
             return handler
 
         for event, into in (("new_message", self.messages), ("update_message", self.messages),
-                            ("toast", self.toasts), ("action", self.actions)):
+                            ("toast", self.toasts), ("action", self.actions), ("set_commands", self.commands)):
             sio.on(event, keep(into))
 
         @sio.on("ask")
