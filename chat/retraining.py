@@ -20,7 +20,6 @@ import chainlit as cl
 from chat.services import services
 from chat.session import session
 from persistence import list_comparisons, list_thumbs
-from router.training.data import default_router_data
 from settings import PROJECT_ROOT
 from signin import is_admin
 
@@ -45,7 +44,7 @@ async def retrain() -> None:
 
 async def _retrain() -> None:
     settings = services().settings
-    shipped = default_router_data()
+    shipped = settings.shipped_router_data
     if not shipped.exists():
         await cl.Message(content=f"The shipped training data is missing ({shipped}): set `SHARED_DATA_DIR`.").send()
         return
