@@ -55,11 +55,13 @@ async def _retrain() -> None:
     command = [sys.executable, "-m", "router.training.train_complexity", "--data", str(shipped), "--from-feedback",
                "--out", str(out), "--cache-dir", str(settings.data_dir / "cache" / "complexity")]
     async with cl.Step(name="Retraining the router", type="tool", show_input=False) as step:
-        step.output = f"Training on {shipped.name} and {comparisons} comparisons and {thumbs} thumbs of this deployment…"
+        step.output = (f"Training on {shipped.name} and this deployment's {comparisons} comparisons and "
+                       f"{thumbs} thumbs…")
         code, lines = await _run(command, step)
     tail = "\n".join(lines[-SHOWN_LINES:])
     if code != 0:
-        await cl.Message(content=f"⚠️ Retraining failed (exit status {code}); nothing changed.\n```\n{tail}\n```").send()
+        await cl.Message(content=f"⚠️ Retraining failed (exit status {code}); the weights did not change.\n```\n{tail}\n```"
+                         ).send()
         return
     when = ("at the next start of the app" if settings.complexity_weights_file is None else
             f"once `COMPLEXITY_WEIGHTS_FILE` (now {settings.complexity_weights_file}) points at it, at the next start")
