@@ -60,8 +60,8 @@ async def _retrain() -> None:
         code, lines = await _run(command, step)
     tail = "\n".join(lines[-SHOWN_LINES:])
     if code != 0:
-        await cl.Message(content=f"⚠️ Retraining failed (exit status {code}); the weights did not change.\n```\n{tail}\n```"
-                         ).send()
+        failed = f"⚠️ Retraining failed (exit status {code}); the weights did not change."
+        await cl.Message(content=f"{failed}\n```\n{tail}\n```").send()
         return
     when = ("at the next start of the app" if settings.complexity_weights_file is None else
             f"once `COMPLEXITY_WEIGHTS_FILE` (now {settings.complexity_weights_file}) points at it, at the next start")
