@@ -9,6 +9,7 @@ when the button is pressed anyway (`chat.answers.compare`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import chainlit as cl
@@ -17,9 +18,10 @@ from answering import Prepared
 from chat.services import services
 from chat.session import session
 from chat.translations import translated
-from persistence import Comparison, Preference, record_comparison
+from persistence import Comparison, PersistenceError, Preference, record_comparison
 from router import ChatMessage, Kind
 
+log = logging.getLogger("hybrid_chat")
 COMPARE_ACTION = "compare_models"
 VERDICT_ACTION = "comparison_verdict"
 #: How many of a chat's latest answers can still be compared (their questions are kept in memory).
@@ -81,13 +83,18 @@ async def ask_verdict(first: Answered, second: Answered) -> None:
         return
     preference: Preference = "both" if choice == "both" else (first if choice == "first" else second).route
     local, cloud = (first, second) if first.route == "local" else (second, first)
-    await record_comparison(services().engine, Comparison(
-        session.user.identifier, first.step_id, second.step_id, first.prepared.question.text, local.model_id,
-        cloud.model_id, first.route, preference, thread_id=cl.context.session.thread_id,
-        strong_win_rate=first.prepared.decision.strong_win_rate,
-    ))
     if choice == "second":
         _continue_from(first, second)
+    try:
+        await record_comparison(services().engine, Comparison(
+            session.user.identifier, first.step_id, second.step_id, first.prepared.question.text, local.model_id,
+            cloud.model_id, first.route, preference, thread_id=cl.context.session.thread_id,
+            strong_win_rate=first.prepared.decision.strong_win_rate,
+        ))
+    except PersistenceError as exc:
+        log.error("comparison not stored: %s", exc)
+        await cl.Message(content="⚠️ Your choice could not be stored: the database is unavailable.").send()
+        return
     await cl.Message(content=translated("comparison.thanks")).send()
 
 
