@@ -58,6 +58,24 @@ def open_chat(page, app: AppServer, user: str) -> SocketLog:
     return sockets
 
 
+def session_id_of(page) -> dict:
+    """Where the page's chainlit session id will be: the socket.io connect packet carries it in its auth."""
+    seen: dict = {}
+
+    def sent(frame) -> None:
+        if isinstance(frame, str) and frame.startswith("40{") and "sessionId" in frame:
+            seen["id"] = json.loads(frame[2:])["sessionId"]
+
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    return seen
+
+
+def last_answer_id(sockets: SocketLog) -> str:
+    """The id of the newest assistant message the page received."""
+    messages = [json.loads(frame[2:])[1] for frame in sockets.frames if frame.startswith('42["new_message"')]
+    return [m for m in messages if m.get("type") == "assistant_message"][-1]["id"]
+
+
 def cloud_generations(record: Path) -> list[dict]:
     requests = [json.loads(line) for line in record.read_text().splitlines()]
     return [r for r in requests if r["path"].endswith("/chat/completions")]
@@ -87,9 +105,10 @@ def test_ask_a_stronger_model_pick_the_better_answer_and_the_label_is_stored(ser
     assert cloud_generations(record)[-1]["body"]["messages"][-1] == {"role": "user", "content": "Name a colour."}
 
 
-def test_a_private_chat_offers_no_cloud_comparison(server, page):
+def test_a_private_chat_offers_no_cloud_comparison_and_refuses_a_forged_one(server, page):
     app, record = server
     sent_before = len(cloud_generations(record))
+    session = session_id_of(page)
     sockets = open_chat(page, app, "bob")
     page.click("#chat-settings-open-modal")
     page.click("#private_chat")
@@ -99,4 +118,12 @@ def test_a_private_chat_offers_no_cloud_comparison(server, page):
     expect(page.get_by_role("button", name="Save to knowledge")).to_be_visible()  # the answer's actions are shown
 
     expect(page.get_by_role("button", name="Ask a stronger model")).to_have_count(0)
+
+    # The button's request sent anyway, from the signed-in page, for its own answer.
+    answer_id = last_answer_id(sockets)
+    forged = {"id": "forged", "name": "compare_models", "payload": {"step_id": answer_id}, "forId": answer_id,
+              "label": "Ask a stronger model"}
+    assert page.request.post(app.url + "/project/action", data={"sessionId": session["id"], "action": forged}).ok
+    expect(page.get_by_text("No second answer")).to_be_visible()
+    expect(page.get_by_text("never sent to a cloud model")).to_be_visible()
     assert len(cloud_generations(record)) == sent_before and comparisons(app, "bob") == []
