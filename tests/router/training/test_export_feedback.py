@@ -15,7 +15,7 @@ from persistence import AnswerRoute, Comparison, record_answer_route, record_com
 from router.training import export_feedback, train_complexity
 from router.training.export_feedback import export, preference_rows
 from tests.persistence.conftest import (  # noqa: F401  (fixtures: one database per engine)
-    chainlit_context, database_url, empty_database_url, layer, postgres_server, storage,
+    chainlit_context, database_url, empty_database_url, layer, storage,
 )
 
 
