@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT
 
 DEFAULT_CACHE_DIR = PROJECT_ROOT / "data" / "cache" / "complexity"
 
 
 def shared_data_dir() -> Path:
-    """`SHARED_DATA_DIR`, else `../shared/data` beside the repository (where CI puts it); read at each call."""
-    return Settings().shared_data_dir
+    """`SHARED_DATA_DIR`, else `../shared/data` beside the repository (where CI puts it)."""
+    configured = os.environ.get("SHARED_DATA_DIR")
+    return Path(configured) if configured else (PROJECT_ROOT.parent / "shared" / "data").resolve()
 
 
 def default_router_data() -> Path:
-    return Settings().shipped_router_data
+    return shared_data_dir() / "router" / "train_mmlu_gsm8k.jsonl"
 
 
 @dataclass(frozen=True)

@@ -88,13 +88,13 @@ async def export(out: Path, database_url: str | None = None) -> Exported:
     return Exported(len(comparisons), len(thumbs))
 
 
-def feedback_data_file() -> Path:
-    """`train_complexity --from-feedback`: export into the deployment's data folder (the prompts stay
-    with the rest of its data), say how much, and return the file."""
+def feedback_data_files() -> list[Path]:
+    """`train_complexity --from-feedback`: the deployment's labels exported into its data folder (the
+    prompts stay with the rest of its data), as a list of one file, or none when nothing is stored yet."""
     out = get_settings().data_dir / "router" / "feedback.jsonl"
     done = asyncio.run(export(out))
     print(f"exported {done.rows} preference rows ({done.comparisons} comparisons, {done.thumbs} thumbs) to {out}")
-    return out
+    return [out] if done.rows else []
 
 
 def main(argv: list[str] | None = None) -> None:

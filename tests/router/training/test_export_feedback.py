@@ -3,6 +3,7 @@ and `train_complexity --from-feedback` adding that file to the training data."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -14,6 +15,7 @@ from chainlit.user import User
 from persistence import AnswerRoute, Comparison, record_answer_route, record_comparison
 from router.training import export_feedback, train_complexity
 from router.training.export_feedback import export, preference_rows
+from settings import get_settings
 from tests.persistence.conftest import (  # noqa: F401  (fixtures: one database per engine)
     chainlit_context, database_url, empty_database_url, layer, storage,
 )
@@ -65,25 +67,37 @@ def test_an_empty_deployment_exports_an_empty_file(tmp_path):
 
 
 @pytest.mark.xfail(raises=AttributeError, strict=True,
-                   reason="until train_complexity takes --data several times (issue 14, the training slice): then "
-                   "this passes and the marker goes")
-def test_from_feedback_adds_the_exported_file_to_the_training_data(monkeypatch, tmp_path):
+                   reason="until train_complexity takes --data and --domain-data several times (issue 14, the "
+                   "training slice): then this passes and the marker goes")
+def test_from_feedback_adds_the_exported_labels_as_the_deployments_own_data(monkeypatch, tmp_path):
     shipped = tmp_path / "shipped.jsonl"
     shipped.write_text('{"id": "a", "prompt": "p", "strong_correct": true, "weak_correct": false}\n')
     exported = tmp_path / "feedback.jsonl"
-    monkeypatch.setattr(train_complexity, "feedback_data_file", lambda: exported)
+    monkeypatch.setattr(train_complexity, "feedback_data_files", lambda: [exported])
+    monkeypatch.setattr(train_complexity, "shared_embedder", lambda settings: None, raising=False)
     trained_on = []
 
     class Weights:
-        meta = {"rows": 1, "positive_share": 1.0}
+        meta = {"rows": 2, "domain_rows": 1, "mean_target": 0.5, "positive_share": 0.5}
 
         def save(self, path):
             path.write_bytes(b"weights")
 
-    def fake_train(data, *args, **kwargs):
-        trained_on.append(list(data))
+    def fake_train(data_files, *args, domain_files=(), **kwargs):
+        trained_on.append((list(data_files), list(domain_files)))
         return Weights()
 
     monkeypatch.setattr(train_complexity, "train", fake_train)
     train_complexity.main(["--data", str(shipped), "--from-feedback", "--out", str(tmp_path / "w.npz")])
-    assert trained_on == [[shipped, exported]]
+    assert trained_on == [([shipped], [exported])]
+
+
+async def test_nothing_stored_yet_adds_no_data_file(layer, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert await asyncio.to_thread(export_feedback.feedback_data_files) == []
+    finally:
+        get_settings.cache_clear()
+    assert (tmp_path / "router" / "feedback.jsonl").read_text() == ""
