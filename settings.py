@@ -78,8 +78,10 @@ class Settings(BaseSettings):
     router_cloud_share: float = Field(0.3, ge=0, le=1, alias="ROUTER_CLOUD_SHARE")
     # Operator switch: every message is private (local models only), whatever users choose.
     privacy_strict: bool = Field(False, alias="PRIVACY_STRICT")
-    # Weights of the complexity router (default: router/complexity_weights.npz).
+    # Weights of the complexity router (default: the admins' retrained ones if any, else the shipped ones).
     complexity_weights_file: Path | None = Field(None, alias="COMPLEXITY_WEIGHTS_FILE")
+    # The router's labelled data (`router/train_mmlu_gsm8k.jsonl` in it): training, evaluation, retraining.
+    shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", alias="SHARED_DATA_DIR")
 
     # --- knowledge (project documents) ---------------------------------------
     embedding_backend: Literal["onnx-int8", "torch"] = Field("onnx-int8", alias="EMBEDDING_BACKEND")
@@ -105,7 +107,7 @@ class Settings(BaseSettings):
     # Empty: SQLite file DATA_DIR/hybrid_chat.db. Else e.g. postgresql+asyncpg://user:pw@host/db.
     database_url: SecretStr = Field(SecretStr(""), alias="DATABASE_URL")
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "shared_data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
@@ -119,6 +121,24 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """The embedded Chroma store (used when `CHROMA_HOST` is not set)."""
         return self.data_dir / "chroma"
+
+    @property
+    def shipped_router_data(self) -> Path:
+        """The labelled prompts the shipped complexity weights are trained on (the admins' retraining too)."""
+        return self.shared_data_dir / "router" / "train_mmlu_gsm8k.jsonl"
+
+    @property
+    def retrained_weights_file(self) -> Path:
+        """Where the admins' "Retrain router" command writes the complexity weights it trains."""
+        return self.data_dir / "router" / "complexity_weights.npz"
+
+    @property
+    def complexity_weights(self) -> Path | None:
+        """The weights the router loads at start: `COMPLEXITY_WEIGHTS_FILE`, else the retrained ones once
+        they exist; None: the shipped ones."""
+        if self.complexity_weights_file is not None:
+            return self.complexity_weights_file
+        return self.retrained_weights_file if self.retrained_weights_file.exists() else None
 
     @property
     def embedding_model_path(self) -> str:

@@ -5,6 +5,9 @@
         prepared = await pipeline.reroute(prepared, "send")  # or "local"
     async with pipeline.answer(prepared, step_id=...) as answer:
         async for event in answer: ...                        # TextDelta, Notice, Completed
+    # The chat's comparison: the same question answered by a model of the other class
+    if kind := await pipeline.second_opinion_kind(prepared):
+        again = await pipeline.second_opinion(prepared, kind)  # never a cloud model for a private conversation
 
 The front ends only translate: the chat renders events as messages and steps, the API as
 OpenAI chunks. Usage (metrics and the usage row that budgets read) is recorded when the
@@ -24,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge import KnowledgeBase, Passage
 from operations import Limits, count_error, observe_answer, observe_route
-from persistence import PersistenceError, UsageRecord, record_usage
+from persistence import AnswerRoute, PersistenceError, UsageRecord, record_answer_route, record_usage
 from router import (
-    AUTO_PROFILE, GENERAL_MODE, AnswerStream, CallRecord, ChatMessage, PrivacyChoice, RouteDecision, RouteRequest,
-    Router, RouterEvent, build_messages, fit_to_context, fits,
+    AUTO_PROFILE, GENERAL_MODE, AnswerStream, CallRecord, ChatMessage, Kind, ModelSpec, PrivacyChoice, RouteDecision,
+    RouteRequest, Router, RouterEvent, build_messages, fit_to_context, fits,
 )
 
 log = logging.getLogger("hybrid_chat.answering")
@@ -127,6 +130,59 @@ class Pipeline:
         self._observe(rerouted)
         return rerouted
 
+    async def second_opinion_kind(self, prepared: Prepared) -> Kind | None:
+        """The class of model that may answer this question again for a comparison, or None.
+
+        The other class than the one that answered; a cloud one only when the conversation is not
+        private (no private chat or project, no personal data found, privacy not strict) and the
+        budget allows it; and only when a model of that class is available now.
+        """
+        decision, request = prepared.decision, prepared.request
+        if decision.model is None or request is None:
+            return None
+        kind: Kind = "cloud" if decision.model.is_local else "local"
+        if kind == "cloud" and (decision.private or decision.privacy_kinds or request.private_reason
+                                or request.cloud_budget_spent):
+            return None
+        return kind if await self._available(kind) else None
+
+    async def second_opinion(self, prepared: Prepared, kind: Kind, *, private_reason: str = "") -> Prepared:
+        """The same question, routed afresh but pinned to models of class `kind`, for the user to compare.
+
+        Admitted like any message. Routing again re-reads everything privacy depends on: the scan of
+        the conversation and passages, `private_reason` (the chat's or project's state now; the one at
+        the first answer still counts) and the budget. A private conversation gets no cloud model
+        (`RouteDecision` refuses one), whoever asks: the decision then lists no model, with the reason.
+        """
+        question = prepared.question
+        self.limits.admit(prepared.asker.user, [m.content for m in question.conversation if m.role != "assistant"],
+                          admin=prepared.asker.admin)
+        request = replace(prepared.request, profile=AUTO_PROFILE, privacy_choice=None,
+                          private_reason=private_reason or prepared.request.private_reason,
+                          cloud_budget_spent=await self._budget_spent(prepared.asker))
+        routed = await self.router.route(request)
+        reasons = [f"a second opinion from a {kind} model, to compare with {prepared.decision.model.label}"]
+        candidates: list[ModelSpec] = []
+        if kind == "cloud" and routed.private:
+            reasons += [*routed.reasons, "a private conversation is never sent to a cloud model, so nothing was sent"]
+        elif kind == "cloud" and request.cloud_budget_spent:
+            reasons.append(f"{request.cloud_budget_spent}, so nothing was sent")
+        else:
+            candidates = await self._available(kind)
+            if not candidates:
+                reasons.append(f"no {kind} model is available now, so nothing was sent")
+        decision = RouteDecision(
+            tuple(candidates), routed.private, tuple(reasons), strong_win_rate=routed.strong_win_rate,
+            threshold=routed.threshold, privacy_kinds=routed.privacy_kinds, privacy_findings=routed.privacy_findings,
+        )
+        again = replace(prepared, decision=decision, request=request)
+        self._observe(again)
+        return again
+
+    async def _available(self, kind: Kind) -> list[ModelSpec]:
+        health = await self.router.health()
+        return [spec for spec in self.router.catalog if spec.kind == kind and health[spec.provider].available]
+
     def messages_for(self, prepared: Prepared) -> tuple[ChatMessage, ...]:
         """What the chosen model is sent: trimmed to its context, after routing (`ContextTooLong` if impossible)."""
         question, spec = prepared.question, prepared.decision.model
@@ -199,6 +255,12 @@ class Pipeline:
         )
         try:
             await record_usage(self.engine, usage)
+            spec = self.router.catalog.get(record.model_id)
+            if thread_id is not None and spec is not None and not record.error and len(record.models) <= 1:
+                # A chat answer one model wrote in full: a thumb on it rates that model (the router learns from it).
+                await record_answer_route(self.engine, AnswerRoute(
+                    step_id, prepared.asker.user, prepared.question.text, record.model_id, spec.kind,
+                    thread_id=thread_id, strong_win_rate=prepared.decision.strong_win_rate))
         except PersistenceError as exc:
             log.error("usage not recorded: %s", exc)
 

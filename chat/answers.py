@@ -2,7 +2,8 @@
 
 The pipeline (`answering`) decides and accounts; this module only asks what the chat must ask
 (the privacy confirmation) and shows: the route step, the streamed answer with its notes, the
-sources with their citations, "(stopped)" and friendly failures.
+sources with their citations, "(stopped)" and friendly failures; and, for a comparison
+(`chat.comparisons`), the same question answered again by the other class of model.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ import uuid
 import chainlit as cl
 
 from answering import Asker, Prepared, Question
+from chat import comparisons
+from chat.comparisons import COMPARE_ACTION, Answered
 from chat.documents import ask_for_pdfs, citation_elements, ingest_files, sources_footer
 from chat.projects import current_project, projects_panel, readable_project
+from chat.retraining import RETRAIN_COMMAND, retrain
 from chat.services import services
 from chat.session import session
+from chat.translations import translated
 from chat.welcome import ADD_PDFS_COMMAND, ENGLISH_COMMAND, PROJECTS_COMMAND, profile_id
+from chat.workarounds import action_callback
 from operations import LimitExceeded, bind_request_id, count_error
 from persistence import Project
 from router import (
@@ -35,6 +41,9 @@ async def on_message(message: cl.Message) -> None:
     bind_request_id(message.id)  # every log line of this message carries its id
     if message.command == PROJECTS_COMMAND:
         await projects_panel()
+        return
+    if message.command == RETRAIN_COMMAND:
+        await retrain()
         return
     uploads = [element for element in message.elements or [] if getattr(element, "path", None)]
     if uploads:
@@ -110,14 +119,47 @@ async def _confirm_privacy(prepared: Prepared) -> Prepared | None:
     return await services().pipeline.reroute(prepared, picked)
 
 
-async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
-    """Stream the answer into a new message; keep in the history whatever the user saw of it."""
+@action_callback(COMPARE_ACTION)
+async def compare(action: cl.Action) -> None:
+    """Answer one of this chat's answers again with the other class of model, then ask which was better.
+
+    The other class is the server's to work out, and the pipeline routes afresh: a private conversation
+    (now or when it was asked) gets no cloud model, even when this action is forged.
+    """
+    first = comparisons.kept(action.payload.get("step_id"))
+    if first is None:
+        await cl.Message(content=translated("comparison.gone")).send()
+        return
+    project = await readable_project()
+    try:
+        again = await services().pipeline.second_opinion(
+            first.prepared, "cloud" if first.route == "local" else "local", private_reason=_private_reason(project))
+    except LimitExceeded as exc:
+        await cl.Message(content=f"⏳ {exc.message}").send()
+        return
+    if again.decision.model is None:
+        await cl.Message(content="No second answer: " + "; ".join(again.decision.reasons[1:]) + ".").send()
+        return
+    await action.remove()
+    second = await _stream_answer(again, project, comparable=False)
+    if second is not None:
+        await comparisons.ask_verdict(first, second)
+
+
+async def _stream_answer(prepared: Prepared, project: Project | None, *, comparable: bool = True) -> Answered | None:
+    """Stream the answer into a new message; keep in the history whatever the user saw of it.
+
+    Returns the answer when it was complete (None: stopped or failed). A `comparable` one in the
+    history gets the comparison button when one may be offered; a second opinion is shown beside
+    the answer it is compared with and stays out of the history (the verdict may put it there).
+    """
     decision = prepared.decision
     async with cl.Step(name="Route", type="tool", show_input=False) as route:
         route.output = route_summary(decision)
     reply = cl.Message(content="", author=decision.model.label)
     said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
+    record: CallRecord | None = None
     try:
         answer = services().pipeline.answer(prepared, step_id=reply.id, thread_id=cl.context.session.thread_id)
         async with answer:  # records usage however the answer ends (a stopped one too)
@@ -128,13 +170,15 @@ async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
                 elif isinstance(event, Notice):
                     await reply.stream_token(f"\n\n> {event.text}\n\n")
                 elif isinstance(event, Completed):
+                    record = event.record
                     route.output = route_summary(decision, event.record)
                     if event.record.error:
                         # Every allowed model failed after the request went out: say so under what was shown.
                         failure = BackendError(event.record.error)
     except asyncio.CancelledError:
         # The user pressed stop: keep what they already saw, in the chat and in the history.
-        _remember(prepared, said)
+        if comparable:
+            _remember(prepared, said)
         await _finish(reply, route, suffix="\n\n*(stopped)*")
         raise
     except BackendError as exc:
@@ -146,13 +190,14 @@ async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
         log.exception("unexpected error while answering (error id %s)", error_id)
         await _finish(reply, route, suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). "
                       "Please try again.")
-        return
-    _remember(prepared, said)
+        return None
+    if comparable:
+        _remember(prepared, said)
     if failure is not None:
         # Keep what was already shown, and say below it what went wrong and what to do.
         suffix = "\n\n" if reply.content else ""
         await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
-        return
+        return None
     question = prepared.question.text
     if project is not None:
         reply.elements = citation_elements(prepared.passages or [], project)
@@ -160,7 +205,21 @@ async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
         name="save_to_knowledge", label="Save to knowledge", icon="bookmark-plus",
         payload={"title": question[:80], "text": f"Question: {question}\n\nAnswer: {reply.content}"},
     )]
+    answered = _answered(prepared, reply.id, record, said)
+    if comparable and answered is not None:
+        comparisons.keep(answered)
+        if action := await comparisons.comparison_action(prepared, reply.id):
+            reply.actions.append(action)
     await _finish(reply, route, suffix=sources_footer(prepared.passages))
+    return answered
+
+
+def _answered(prepared: Prepared, step_id: str, record: CallRecord | None, said: list[str]) -> Answered | None:
+    """The answer as a comparison needs it; None when no single known model wrote all of it."""
+    spec = services().router.catalog.get(record.model_id) if record is not None else None
+    if spec is None or len(record.models) > 1:
+        return None
+    return Answered(prepared, step_id, spec.id, spec.kind, "".join(said))
 
 
 def _remember(prepared: Prepared, said: list[str]) -> None:

@@ -58,6 +58,8 @@ class ChatSession:
     project_labels: dict[str, str] = _Key({})
     #: The database outage this chat was last told about (once per outage, not once per failed save).
     unsaved_outage: int | None = _Key(None)
+    #: This chat's recent answers by message id, for "Ask a stronger model" / "Try locally" (chat.comparisons).
+    answers: dict[str, Any] = _Key({})
 
 
 session = ChatSession()

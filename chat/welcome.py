@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import chainlit as cl
 
+from chat.retraining import RETRAIN_COMMAND
 from chat.services import services
+from chat.session import session
 from router import AUTO_PROFILE
+from signin import is_admin
 
 AUTO_PROFILE_NAME = "Auto"
 ENGLISH_COMMAND = "English practice"
@@ -61,6 +64,9 @@ def starters() -> list[cl.Starter]:
 
 
 async def send_commands() -> None:
+    """The composer's commands; admins also get the router's retraining."""
+    admin = [{"id": RETRAIN_COMMAND, "description": "Admins: retrain the router on the shipped data and this "
+              "deployment's comparisons and thumbs", "icon": "graduation-cap", "button": False, "persistent": False}]
     await cl.context.emitter.set_commands(
         [
             {
@@ -74,5 +80,6 @@ async def send_commands() -> None:
              "invite, delete", "icon": "folder", "button": False, "persistent": False},
             {"id": ADD_PDFS_COMMAND, "description": "Add PDFs to this project's knowledge", "icon": "file-plus",
              "button": False, "persistent": False},
+            *(admin if is_admin(session.user) else []),
         ]
     )

@@ -2,7 +2,8 @@
 
 Owns Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL (threads, steps,
 elements, feedback, owner-only files), the Alembic migrations, and our own tables: projects
-and their members, usage per answer, API keys. Who may do what is decided elsewhere
+and their members, usage per answer, API keys, and the labels the router learns from (the
+model and route of each chat answer, comparisons of a local with a cloud answer). Who may do what is decided elsewhere
 (`signin`, the app); these functions only store and read.
 
 Start-up: `await upgrade_database(database_url())`, then register
@@ -32,13 +33,18 @@ from .projects import (
     set_project_private,
 )
 from .resume import Turn, conversation_turns
+from .router_labels import (
+    AnswerRoute, Comparison, Preference, Thumb, list_comparisons, list_thumbs, record_answer_route, record_comparison,
+)
 from .storage import LocalStorageClient
 from .usage import UsageRecord, UsageSummary, record_usage, usage_summary
 
 __all__ = [
-    "ApiKey", "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError", "Project", "Turn", "UsageRecord",
-    "UsageSummary", "add_member", "conversation_turns", "create_engine", "create_project", "database_url",
-    "delete_project", "find_active_api_key", "get_project", "install_feedback_guard", "install_file_route", "is_member",
-    "list_api_keys", "list_members", "list_projects", "record_usage", "remove_member", "rename_project",
-    "revoke_api_key", "set_project_private", "store_api_key", "upgrade_database", "usage_summary", "utc_timestamp",
+    "AnswerRoute", "ApiKey", "Comparison", "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError",
+    "Preference", "Project", "Thumb", "Turn", "UsageRecord", "UsageSummary", "add_member", "conversation_turns",
+    "create_engine", "create_project", "database_url", "delete_project", "find_active_api_key", "get_project",
+    "install_feedback_guard", "install_file_route", "is_member", "list_api_keys", "list_comparisons",
+    "list_members", "list_projects", "list_thumbs", "record_answer_route", "record_comparison", "record_usage",
+    "remove_member", "rename_project", "revoke_api_key", "set_project_private", "store_api_key", "upgrade_database",
+    "usage_summary", "utc_timestamp",
 ]

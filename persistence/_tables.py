@@ -1,4 +1,4 @@
-"""SQLAlchemy Core views of Hybrid Chat's own tables (created by migration 0002)."""
+"""SQLAlchemy Core views of Hybrid Chat's own tables (created by migrations 0002 and 0004)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,33 @@ message_usage = sa.Table(
     sa.Column("cost_usd", sa.Float, nullable=False),
     sa.Column("ttft_ms", sa.Float),
     sa.Column("latency_ms", sa.Float),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+answer_routes = sa.Table(
+    "answer_routes", metadata,
+    sa.Column("step_id", sa.Text, primary_key=True),
+    sa.Column("thread_id", sa.Text),
+    sa.Column("user_identifier", sa.Text, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("route", sa.Text, nullable=False),
+    sa.Column("strong_win_rate", sa.Float),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+route_comparisons = sa.Table(
+    "route_comparisons", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("user_identifier", sa.Text, nullable=False),
+    sa.Column("thread_id", sa.Text),
+    sa.Column("first_step_id", sa.Text, nullable=False),
+    sa.Column("second_step_id", sa.Text, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("local_model", sa.Text, nullable=False),
+    sa.Column("cloud_model", sa.Text, nullable=False),
+    sa.Column("first_route", sa.Text, nullable=False),
+    sa.Column("preference", sa.Text, nullable=False),
+    sa.Column("strong_win_rate", sa.Float),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -198,7 +198,7 @@ class RoutingPolicy:
             embedder_path: str | None = settings.embedding_model_path
         except RuntimeError:
             embedder_path = None
-        weights_file = settings.complexity_weights_file or DEFAULT_WEIGHTS_FILE
+        weights_file = settings.complexity_weights or DEFAULT_WEIGHTS_FILE
         try:
             scorer: ComplexityScorer | None = ComplexityScorer.from_file(
                 embedder_path, cloud_share=settings.router_cloud_share, weights_file=weights_file)

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server."""
+"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server, a PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from persistence import create_engine, upgrade_database
 from tests.support.app_server import TEST_USERS, AppServer, chat_users
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.chroma import running_chroma
+from tests.support.postgres import find_postgres_bin, running_postgres
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,15 @@ def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server for the session: its host and port."""
     with running_chroma(tmp_path_factory.mktemp("chroma-server")) as port:
         yield "127.0.0.1", port
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL for the session (each test creates its own database in it)."""
+    if find_postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (make system-deps)")
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture

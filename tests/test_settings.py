@@ -23,3 +23,13 @@ def test_data_dir_is_absolute(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", "relative/data")
     assert Settings().data_dir == tmp_path / "relative" / "data"
+
+
+def test_the_router_loads_retrained_weights_once_they_exist_unless_a_file_is_configured(tmp_path):
+    settings = Settings(DATA_DIR=tmp_path)
+    assert settings.complexity_weights is None, "the shipped weights"
+    settings.retrained_weights_file.parent.mkdir(parents=True)
+    settings.retrained_weights_file.write_bytes(b"weights")
+    assert settings.complexity_weights == tmp_path / "router" / "complexity_weights.npz"
+    chosen = tmp_path / "mine.npz"
+    assert Settings(DATA_DIR=tmp_path, COMPLEXITY_WEIGHTS_FILE=chosen).complexity_weights == chosen

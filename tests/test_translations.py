@@ -91,3 +91,17 @@ def test_an_indonesian_browser_gets_the_indonesian_guide(language: str):
 
 def test_other_browsers_get_the_english_guide():
     assert get_markdown_str(str(ROOT), "en-US") == (ROOT / "chainlit.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("id-ID", "Tanya model yang lebih kuat"), ("id", "Tanya model yang lebih kuat"),
+    ("en-US", "Ask a stronger model"), ("de-DE", "Ask a stronger model"),  # no sentences of ours: English
+])
+def test_the_chats_own_sentences_follow_the_browsers_language(language: str, expected: str, monkeypatch):
+    from chat.translations import _strings, translated
+
+    monkeypatch.setattr(chainlit_config, "config_translation_dir", str(TRANSLATIONS))
+    _strings.cache_clear()
+    assert translated("comparison.askStronger", language) == expected
+    question = translated("comparison.question", language, first="A", second="B")
+    assert "(A)" in question and "(B)" in question and "{{" not in question

@@ -23,6 +23,7 @@ from router.complexity import (
     embedding_features,
 )
 from router.training.data import DEFAULT_CACHE_DIR, cached_embeddings, default_router_data, load_labelled
+from router.training.export_feedback import feedback_data_files
 from settings import get_settings
 
 #: Inverse regularisation strength; cross-validated APGR is flat from 0.05 to 2 (evaluate_complexity.py --sweep).
@@ -68,7 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=default_router_data(), help="labelled JSONL")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS_FILE, help="weights file to write")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="embedding cache")
+    parser.add_argument("--from-feedback", action="store_true",
+                        help="add this deployment's comparisons and thumbs (export_feedback) as one more --domain-data")
     args = parser.parse_args(argv)
+    if args.from_feedback:
+        args.domain_data += feedback_data_files()
     if not args.data.exists():
         parser.error(f"no data at {args.data} (set SHARED_DATA_DIR or pass --data)")
     weights = train(args.data, get_settings().embedding_model_path, args.cache_dir)

@@ -344,3 +344,69 @@ async def test_a_retrieval_failure_still_answers_and_says_the_documents_were_not
     events = await answer_all(pipeline, prepared)
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello, world!"
     assert local.requests[0].messages[0] == ChatMessage("system", APP_PROMPT)
+
+
+# --- a second opinion from the other class of model (the chat's comparison) -----------------------------
+
+async def test_a_local_answer_gets_a_second_opinion_from_a_cloud_model_on_the_same_question(pipeline, local, cloud):
+    question = Question(chat("Name a colour.", "Blue.", "Explain entropy."))
+    prepared = await pipeline.prepare(ALICE, question)
+    await answer_all(pipeline, prepared)
+    assert prepared.decision.model == LOCAL
+
+    assert await pipeline.second_opinion_kind(prepared) == "cloud"
+    again = await pipeline.second_opinion(prepared, "cloud")
+    assert again.decision.candidates == (CLOUD,), "pinned to the cloud: no local fallback would compare anything"
+    await answer_all(pipeline, again, step_id="again")
+    assert cloud.requests[0].messages[1:] == local.requests[0].messages[1:] == question.conversation
+
+
+async def test_a_cloud_answer_gets_a_second_opinion_from_a_local_model(pipeline, local, cloud):
+    prepared = await pipeline.prepare(ALICE, Question(chat("Explain entropy."), profile=CLOUD.id))
+    assert await pipeline.second_opinion_kind(prepared) == "local"
+    again = await pipeline.second_opinion(prepared, "local")
+    await answer_all(pipeline, again)
+    assert again.decision.candidates == (LOCAL,) and len(local.requests) == 1 and cloud.requests == []
+
+
+@pytest.mark.parametrize("question, private_later", [
+    (Question(chat("Explain entropy."), private_reason="this chat is marked private"), ""),
+    (Question(chat(f"My e-mail is {EMAIL}.", "Noted.", "Explain entropy.")), ""),
+    (Question(chat("Explain entropy.")), "this chat is marked private"),  # switched on after the first answer
+], ids=["private chat", "personal data in the history", "made private later"])
+async def test_a_private_conversation_gets_no_cloud_second_opinion_even_when_asked_for_one(
+        pipeline, local, cloud, question, private_later):
+    prepared = await pipeline.prepare(ALICE, question)
+    if not private_later:
+        assert await pipeline.second_opinion_kind(prepared) is None, "not offered"
+
+    forced = await pipeline.second_opinion(prepared, "cloud", private_reason=private_later)
+
+    assert forced.decision.model is None and forced.decision.private
+    assert "never sent to a cloud model" in forced.decision.reasons[-1]
+    with pytest.raises(ValueError):
+        pipeline.answer(forced)
+    assert cloud.requests == []
+
+
+async def test_no_second_opinion_is_offered_when_no_model_of_the_other_class_is_available(local, engine):
+    router = Router(CATALOG, {"local-fake": local}, max_tokens=MAX_OUTPUT)  # no cloud backend
+    pipeline = Pipeline(router, Limits(clock=Clock()), engine=engine)
+    prepared = await pipeline.prepare(ALICE, Question(chat("Explain entropy.")))
+    assert await pipeline.second_opinion_kind(prepared) is None
+    forced = await pipeline.second_opinion(prepared, "cloud")
+    assert forced.decision.model is None and "no cloud model is available" in forced.decision.reasons[-1]
+
+
+async def test_a_chat_answer_keeps_its_model_and_route_for_the_thumbs_that_rate_it(pipeline):
+    from persistence._tables import answer_routes
+
+    prepared = await pipeline.prepare(ALICE, Question(chat("Name a colour.")))
+    async with pipeline.answer(prepared, step_id="in-a-thread", thread_id="t1") as answer:
+        [event async for event in answer]
+    await answer_all(pipeline, await pipeline.prepare(ALICE, Question(chat("hi"), source="gateway")),
+                     step_id="api-call")  # no thread: nothing to rate, nothing kept
+    async with pipeline.engine.connect() as conn:
+        rows = (await conn.execute(answer_routes.select())).mappings().all()
+    assert [(r["step_id"], r["thread_id"], r["user_identifier"], r["prompt"], r["model"], r["route"])
+            for r in rows] == [("in-a-thread", "t1", "alice", "Name a colour.", "small", "local")]

@@ -20,17 +20,8 @@ from persistence import (
     install_file_route,
     upgrade_database,
 )
-from tests.support.postgres import find_postgres_bin, running_postgres
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    if find_postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (make system-deps)")
-    with running_postgres() as server:
-        yield server
 
 
 @pytest.fixture(params=ENGINES)

@@ -28,7 +28,7 @@ async def test_empty_database_is_created_at_head_and_upgrade_is_idempotent(empty
     assert await current_revision(empty_database_url) is None
     await upgrade_database(empty_database_url)
     await upgrade_database(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0003"
+    assert await current_revision(empty_database_url) == head_revision() == "0004"
     assert CHAINLIT_TABLES | OUR_TABLES <= await table_names(empty_database_url)
 
 

@@ -175,6 +175,16 @@ def test_policy_without_embedder_uses_the_heuristic_and_says_so(tmp_path):
     assert any("heuristic used" in reason for reason in decision.reasons)
 
 
+def test_policy_loads_the_weights_an_admin_retrained_into_the_data_folder(tmp_path):
+    from settings import Settings
+
+    settings = Settings(DATA_DIR=tmp_path)
+    assert RoutingPolicy.from_settings(settings).scorer is not None, "the shipped weights"
+    settings.retrained_weights_file.parent.mkdir(parents=True)
+    settings.retrained_weights_file.write_bytes(b"not a weights file")
+    assert RoutingPolicy.from_settings(settings).scorer is None, "the retrained file was read (unusable here)"
+
+
 async def test_router_routes_through_its_policy_off_the_event_loop():
     router = Router(CATALOG, {}, policy=RoutingPolicy(strict_privacy=True))
     decision = await router.route(request())

@@ -37,8 +37,10 @@ async def sign_in(base_url: str, username: str, password: str) -> dict[str, str]
 class ChatSession:
     """One browser-like chat session. `async with ChatSession(...) as chat: await chat.send("hi")`."""
 
-    def __init__(self, base_url: str, cookies: dict[str, str], thread_id: str = "", chat_profile: str = ""):
+    def __init__(self, base_url: str, cookies: dict[str, str], thread_id: str = "", chat_profile: str = "",
+                 language: str = ""):
         self.base_url = base_url
+        self.language = language  # the browser's language (Accept-Language); empty: Chainlit's default, en-US
         self.cookies = cookies
         self.thread_id = thread_id
         self.chat_profile = chat_profile
@@ -47,6 +49,7 @@ class ChatSession:
         self.toasts: list[dict[str, Any]] = []  # {"message", "type"}
         self.actions: list[dict[str, Any]] = []  # the buttons sent with messages
         self.asks: list[dict[str, Any]] = []  # {"msg", "spec"} of every question the server asked
+        self.commands: list[list[dict[str, Any]]] = []  # every set of composer commands the server sent
         self.answer_ask: Callable[[dict[str, Any]], Any] | None = None  # its return value is the reply
         self.resumed_thread: dict[str, Any] | None = None
         self.resume_error: str | None = None
@@ -65,7 +68,7 @@ class ChatSession:
             return handler
 
         for event, into in (("new_message", self.messages), ("update_message", self.messages),
-                            ("toast", self.toasts), ("action", self.actions)):
+                            ("toast", self.toasts), ("action", self.actions), ("set_commands", self.commands)):
             sio.on(event, keep(into))
 
         @sio.on("ask")
@@ -111,10 +114,11 @@ class ChatSession:
             "chatProfile": quote(self.chat_profile) if self.chat_profile else "",
         }
         cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Cookie": cookie} | ({"Accept-Language": self.language} if self.language else {})
         try:
             await self._sio.connect(
                 self.base_url, socketio_path="/ws/socket.io", transports=["websocket"],
-                headers={"Cookie": cookie}, auth=auth, wait_timeout=30,
+                headers=headers, auth=auth, wait_timeout=30,
             )
         except socketio.exceptions.ConnectionError as error:
             raise ConnectionRefused(str(error)) from error
