@@ -25,9 +25,12 @@ KIND_LABELS: dict[str, str] = {
     "private_key": "private key",
     "payment_card": "payment card number",
     "iban": "IBAN",
+    "bank_account": "bank account number",
     "nik": "NIK (Indonesian ID number)",
     "npwp": "NPWP (Indonesian tax number)",
+    "passport": "passport number",
     "us_ssn": "US social security number",
+    "id_number": "ID or licence number",
     "health": "health detail",
     "email": "e-mail address",
     "phone": "phone number",
@@ -88,7 +91,8 @@ def mask(value: str, kind: str) -> str:
         return f"{local[:1]}•••@•••{domain[domain.rfind('.'):]}"
     if len(compact) < 6:
         return "•" * len(compact)
-    keep = 2 if kind in ("payment_card", "iban", "phone", "nik", "npwp", "us_ssn") else 1
+    keep = 2 if kind in ("payment_card", "iban", "bank_account", "phone", "nik", "npwp", "passport", "us_ssn",
+                         "id_number") else 1
     return compact[:1] + "•" * min(len(compact) - 1 - keep, 10) + compact[-keep:]
 
 
@@ -106,7 +110,7 @@ def luhn_valid(digits: str) -> bool:
 
 def iban_valid(candidate: str) -> bool:
     """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    compact = candidate.replace(" ", "").upper()
+    compact = candidate.replace(" ", "").replace("-", "").upper()
     if not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]
@@ -231,13 +235,54 @@ def _digits(match: re.Match[str]) -> str:
 
 
 def _card(match: re.Match[str], text: str) -> bool:
+    """Luhn-valid, and not named as another identifier just before it ("rekening 4111...", "NIK ...")."""
     digits = _digits(match)
     if not (12 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)):
         return False
-    return not (nik_valid(digits) and _NIK_CONTEXT.search(text, max(0, match.start() - 40), match.start()))
+    return not _ID_CONTEXT_BEFORE.search(text, max(0, match.start() - 40), match.start())
 
 
 _NIK_CONTEXT = re.compile(r"(?i)\b(?:nik|ktp|e-ktp|kependudukan|nomor induk)\b")
+
+#: Words after which a long number is that identifier whatever its structure: a mistyped NIK or an
+#: account number no checksum can confirm is still someone's.
+_ID_CONTEXTS: dict[str, tuple[str, tuple[str, ...]]] = {  # kind: (the words, the gate's words)
+    "nik": (r"nik|e-?ktp|ktp|nomor induk(?: kependudukan)?|no\.? ?induk|kartu keluarga|no\.? ?kk",
+            ("nik", "ktp", "ektp", "induk", "keluarga", "kk")),
+    "npwp": (r"npwp", ("npwp",)),
+    "bank_account": (r"(?:nomor |no\.? ?)?rek(?:ening)?|(?:bank )?account(?: number| no| #)?|acct|a/c|iban|sort code|"
+                     r"routing number|bsb|virtual account|nomor va",
+                     ("rek", "rekening", "account", "acct", "iban", "sort", "routing", "bsb", "va")),
+    "passport": (r"passport(?: number| no)?|paspor", ("passport", "paspor")),
+    "id_number": (r"driver'?s licen[cs]e(?: number| no)?|licen[cs]e (?:number|no)|sim|bpjs(?: kesehatan)?|nip|nisn|"
+                  r"nomor identitas|id number|id no|identity card|national (?:id|insurance)(?: number| no)?|"
+                  r"social insurance(?: number| no)?|tax id|member(?:ship)? (?:id|number|no)|customer (?:id|number|no)|"
+                  r"patient (?:id|number)|policy (?:number|no)|nomor pelanggan|id pelanggan|"
+                  r"medical record(?: number| no)?|rekam medis",
+                  ("license", "licence", "sim", "bpjs", "nip", "nisn", "identitas", "id", "identity", "national",
+                   "insurance", "tax", "member", "membership", "customer", "patient", "policy", "pelanggan", "medical",
+                   "medis")),
+}
+#: The identifier: 6 to 25 digits, single separators between; passports and licences may start with capitals.
+_ID_DIGITS = r"\d(?:[ .-]?\d){5,24}"
+_LETTERED_IDS = ("passport", "id_number")
+#: Between the word and the number: a few words ("saya adalah", "number is", "BCA no."), no digit, no line break.
+_ID_GAP = r"[^\d\n]{0,30}?"
+_ID_CONTEXT_BEFORE = re.compile(rf"(?i)\b(?:{'|'.join(words for words, _gate in _ID_CONTEXTS.values())})\b{_ID_GAP}\Z")
+_CURRENCY_OR_DATE = re.compile(r"(?i)\b(?:rp|idr|usd|eur|gbp|sgd)\b|[$€£¥]|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+
+
+def _id_in_context(match: re.Match[str], text: str) -> bool:
+    """A number named as an identifier, unless it is an amount ("rekening sebesar Rp 1.500.000") or a date."""
+    gap = text[match.start():match.start(1)]
+    return not (_CURRENCY_OR_DATE.search(gap) or _CURRENCY_OR_DATE.search(match.group(1)))
+
+
+def _id_context_pattern(kind: str, words: str, gate: tuple[str, ...]) -> _Pattern:
+    letters = r"(?:[A-Z]{1,3}[ -]?)?" if kind in _LETTERED_IDS else ""
+    value = rf"(?<![A-Za-z0-9])({letters}{_ID_DIGITS})(?![A-Za-z0-9]|[.-]\d)"
+    return _Pattern(kind, re.compile(rf"(?i:\b(?:{words})\b){_ID_GAP}{value}"), check=_id_in_context, group=1,
+                    words=gate, needs=("a/c", "A/C"))
 
 
 def _nik(match: re.Match[str], text: str) -> bool:
@@ -271,14 +316,19 @@ def _bare_phone(match: re.Match[str], text: str) -> bool:
 
 
 def _has_place_name(text: str) -> bool:
-    """An address after "lives at" has a capitalised name in it (not just "-20 and point B")."""
-    return any(len(word) > 2 and word.isalpha() and word[0].isupper() for word in re.findall(r"\w+", text))
+    """An address after "lives at" has a capitalised name in it, or a house number before a street name
+    and another number (lowercase "2407 tawastintie 6"), not just "-20 and point B"."""
+    return (any(len(word) > 2 and word.isalpha() and word[0].isupper() for word in re.findall(r"\w+", text))
+            or bool(_LOWERCASE_STREET.search(text)))
+
+
+_LOWERCASE_STREET = re.compile(r"(?<![-\d.,])\d{2,6}\s+[a-zà-ÿ]{3,}\D{0,30}\d")
 
 
 _IPV4_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _NAME = r"[A-Z][a-zà-ÿ'’-]+"
 #: Academic and religious titles Indonesian names often carry ("dr.", "drg.", "Hj.").
-_TITLES = r"(?:(?:dr|drg|Dr|Drs|Dra|Ir|H|Hj|Prof|R|Tn|Ny|KH)\.\s+)*"
+_TITLES = r"(?:(?:dr|drg|Dr|Drs|Dra|Ir|Hj|Prof|Tn|Ny|KH|R\.\s?(?:A|M|Ay|Ngt)|[A-Z])\.\s*)*"
 _HEALTH_TERMS = (
     r"diabet\w*|cancer|kanker|tumou?r|leukemia|hiv|aids|hepatitis|tuberculosis|tbc|asthma|asma|"
     r"depress\w*|depresi|anxiety|panic attacks?|bipolar|schizophreni\w*|adhd|autis\w*|ptsd|"
@@ -349,11 +399,12 @@ _PATTERNS: tuple[_Pattern, ...] = (
         r"\b[\"']?\s*(?:[:=]|is|adalah)\s*[\"']?([^\s\"',;]{8,})"),
              detail="credential", group=1, words=("api", "apikey", "secret", "token", "bearer", "password", "passwd", "sandi")),
     # identifiers with validators
-    _Pattern("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+    # groups of four (the print format) or none, spaces or dashes, any case; a word after it is not swallowed
+    _Pattern("iban", re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b"),
              check=lambda m, _t: iban_valid(m.group(0)), digits=8),
     _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik, digits=16),
     _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)"), digits=15),
-    _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, words=("npwp",)),
+    *(_id_context_pattern(kind, words, gate) for kind, (words, gate) in _ID_CONTEXTS.items()),
     _Pattern("payment_card", re.compile(r"(?<![\d+])(?<!\d[.,-])[1-9](?:[ -]?\d){11,18}(?!\d|[.,-]\d)"), check=_card, digits=12),
     _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0)), digits=9),
     _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1,
@@ -364,9 +415,10 @@ _PATTERNS: tuple[_Pattern, ...] = (
                                       r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,6}:(?:[0-9a-f]{1,4}:?){1,5}(?![\w:])"),
              needs=("::",), gate=lambda view: view.text.count(":") >= 7),
     # phone numbers: international and Indonesian forms stand alone, bare digit groups need a phone word
-    _Pattern("phone", re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
+    _Pattern("phone", re.compile(r"(?<![\w+])(?:\+\d{1,3}|\(\+\d{1,3}\))[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
              check=_phone_digits, digits=7),
     _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
+                                 r"(?<![\w.])(?:\(0\d{1,4}\)|0\d{1,4})[\s./-]{1,2}\d{5,8}(?!\d|[.-]\d)|"
                                  r"(?<![\w.])08\d{8,11}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
              check=_phone_digits, digits=7),
     _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)"), digits=10),
@@ -379,20 +431,41 @@ _PATTERNS: tuple[_Pattern, ...] = (
              words=("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
                     "court", "ct", "way", "place", "pl", "terrace", "square", "highway", "hwy", "parkway", "pkwy",
                     "circle", "crescent", "close", "alley", "trail", "row")),
+    # typed in lowercase: only the suffixes no sentence ends a count with ("in a row", "to drive" do)
+    _Pattern("street_address", re.compile(
+        r"(?i)(?<![\d.,-])\b\d{1,6}[a-z]?(?:\s+\d{1,3})?\s+(?:[a-zà-ÿ][a-zà-ÿ'’-]+\s+){1,3}"
+        r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|highway|hwy|parkway|pkwy)\b\.?"),
+             words=("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "highway", "hwy",
+                    "parkway", "pkwy")),
+    # a city, a state and a ZIP code: "Springfield, IL 62704"
+    _Pattern("street_address", re.compile(rf"\b{_NAME}(?:[ \t]+{_NAME}){{0,2}},[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?\b"),
+             digits=5),
+    # a UK postcode: "SW1A 2AA", "W88 6FJ"
+    _Pattern("street_address", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b")),
     _Pattern("street_address", re.compile(
         rf"\b(?:Jalan|Jl|Jln|Gang|Gg|Komplek|Komp|Perumahan|Perum)\.?\s+(?:{_NAME}\.?|[A-Z]\.)(?:\s+(?:{_NAME}\.?|[A-Z]\.)){{0,4}}"
-        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b"),
+        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b|"
+        # typed in lowercase, the house number's "no." tells it from "jalan tol"
+        r"(?i:\b(?:jalan|jl|jln|gang|gg|komplek|komp|perumahan|perum)\.?\s+[a-z][\w.'-]*(?:\s+[a-z][\w.'-]*){0,4}?"
+        r"\s*,?\s*(?:no|nomor|kav|blok)\.?\s*\d+[a-z]?\b)"),
              words=("jalan", "jl", "jln", "gang", "gg", "komplek", "komp", "perumahan", "perum")),
-    _Pattern("street_address", re.compile(r"(?i)\bRT\s*\.?\s*\d{1,3}\s*/\s*RW\s*\.?\s*\d{1,3}\b"), words=("rw",)),
+    # RT/RW (neighbourhood and hamlet): "RT 03/RW 07", "RT.003 RW.007", "RT/RW 003/007"
+    _Pattern("street_address", re.compile(r"(?i)\bRT\s*[.:]?\s*\d{1,3}\s*[/,]?\s*RW\s*[.:]?\s*\d{1,3}\b|"
+                                          r"\bRT\s*/\s*RW\s*[.:]?\s*\d{1,3}\s*/\s*\d{1,3}\b"), words=("rw",)),
+    # kelurahan (or desa) and kecamatan together: "Kel. Sukajadi, Kec. Sukasari"
     _Pattern("street_address", re.compile(
-        r"\b[A-ZÀ-Þ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|"
-        r"allee|kuja|polku|väylä|tee|iela|gatve|ulica)\s+\d{1,5}[A-Za-z]?\b"),
+        rf"(?i:\b(?:kel(?:urahan)?|desa|ds)\.?)\s+{_NAME}(?:\s+{_NAME}){{0,3}}\s*,?\s*"
+        rf"(?i:kec(?:amatan)?\.?)\s+{_NAME}(?:\s+{_NAME}){{0,3}}"),
+             words=("kec", "kecamatan")),
+    _Pattern("street_address", re.compile(
+        r"(?:\b[A-ZÀ-Þ][\wÀ-ÿ'-]*tee|\b[A-Za-zÀ-ÿ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|"
+        r"straat|utca|gasse|platz|allee|kuja|polku|väylä|iela|gatve|ulica))\s+\d{1,5}[A-Za-z]?\b"),
              words=tuple(f"*{suffix}" for suffix in _STREET_SUFFIXES)),
     _Pattern("street_address", re.compile(
-        rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
+        rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Rúa|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
         rf"{_NAME}(?:\s+{_NAME}){{0,3}},?\s+\d{{1,5}}\b|\b\d{{1,5}},?\s+(?:rue|avenue|boulevard|chemin|place|calle)\s+[\w' -]{{3,40}}",
         re.IGNORECASE),
-             words=("via", "viale", "rue", "calle", "avenida", "rua", "avenue", "boulevard", "chemin", "plaza", "place",
+             words=("via", "viale", "rue", "calle", "avenida", "rua", "rúa", "avenue", "boulevard", "chemin", "plaza", "place",
                     "ul", "al")),
     _Pattern("street_address", re.compile(
         r"(?m)^[\s>?]*\d{1,6}(?:\s+\d{1,4})?\s+(?:[A-ZÀ-Þa-zß-ÿ]+\.?\s+){0,3}[A-ZÀ-Þ\u0370-\u03ff][\wÀ-ÿ.'-]+(?:\s+[\wÀ-ÿ'-]+){0,3}\s+\d{1,5}\b"),
@@ -401,7 +474,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
              words=("apt", "apartment", "suite", "ste", "flat", "unit", "box", "psc")),
     _Pattern("street_address", re.compile(r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b"), words=("apo", "fpo", "dpo")),
     _Pattern("street_address", re.compile(
-        r"(?i)\b(?:my address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
+        r"(?i)\b(?:my (?:new |home |current |old )?address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
         r"ship (?:it )?to|stop at|drops? (?:you|me) off at|meet me at|return (?:it )?to|taxi to|sent to|station is on|office is at|"
         r"deliver (?:it )?to|send (?:it|the \w+) to|alamat(?: saya)?(?: adalah| di)?\s*:?|tinggal di)\s+([^\n]{0,60}\d[^\n]{0,40})"),
              check=lambda m, _t: _has_place_name(m.group(1)), group=1,

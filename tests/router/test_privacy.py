@@ -59,9 +59,9 @@ def test_private_key_block_is_found_whole():
 
 @pytest.mark.parametrize("text", [
     "What is 4111 1111 1111 1112 modulo 7?",                    # Luhn-invalid card number
-    "NIK 3174053208900002",                                     # day 32 is no birth date (nor 72 for women)
-    "NIK 3174051313900002",                                     # month 13
-    "NIK 9974051208900002",                                     # province 99 does not exist
+    "Order 3174053208900002 shipped",                           # NIK-shaped, but day 32 is no birth date
+    "Order 3174051313900002 shipped",                           # month 13
+    "Order 9974051208900002 shipped",                           # province 99 does not exist
     "transfer to GB82 WEST 1234 5698 7654 33",                  # IBAN with a wrong check
     "SSN 666-12-3456 is never issued",                          # invalid area
     "Janet's ducks lay 16 eggs per day and she sells them for $2 each.",
@@ -108,3 +108,98 @@ def test_scan_covers_history_and_passages_and_names_their_source():
     assert report.kinds == ("email", "phone")
     assert report.summary() == "e-mail address, phone number"
     assert not scan("What is the capital of France?").private
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), [
+    # a long number after a word that names it, whatever its structure
+    ("nik", "NIK 3174053208900002", "3174053208900002"),                     # day 32: fails the structure check
+    ("nik", "no ktp saya 822737 581157 1600", "822737 581157 1600"),
+    ("nik", "Nomor induk kependudukan: 9974051208900002", "9974051208900002"),
+    ("nik", "NIK 3174055708900002 atas nama saya", "3174055708900002"),
+    ("npwp", "npwp: 012345678901000", "012345678901000"),
+    ("bank_account", "Transfer ke rekening BCA 8730123456 a.n. Budi.", "8730123456"),
+    ("bank_account", "no. rek Mandiri 123-00-1234567-8", "123-00-1234567-8"),
+    ("bank_account", "my account number is 12345678, please check", "12345678"),
+    ("bank_account", "rekening 4111111111111111", "4111111111111111"),     # named an account: not a card here
+    ("passport", "Nomor paspor saya B 1234567, berlaku sampai 2029.", "B 1234567"),
+    ("passport", "Passport No. XA6181479", "XA6181479"),
+    ("id_number", "My driver's license number is F162823540116", "F162823540116"),
+    ("id_number", "nomor BPJS 0001234567890", "0001234567890"),
+])
+def test_a_number_named_as_an_identifier_is_that_identifier(kind, text, value):
+    assert [text[f.start:f.end] for f in scan_text(text) if f.kind == kind] == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "The account grew by Rp 1.500.000 last month.",             # an amount, not an account number
+    "Saldo rekening bertambah Rp 250.000.000 setelah bunga.",
+    "The account was opened on 2019-03-12.",                    # a date
+    "Apa itu nomor induk kependudukan? Berapa digitnya?",
+    "Accounts receivable rose from 150,000 to 1,200,000.",      # quantities grouped by commas
+    "The passport office opens at 9; queue number 12.",         # too short for an identifier
+    "Berapa lama membuat paspor di kantor imigrasi?",
+])
+def test_identifier_words_without_an_identifier_are_not_flagged(text):
+    assert scan_text(text) == ()
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("wa (+62) 812 3456 7890", "(+62) 812 3456 7890"),
+    ("(+62) 81569376834 (WA only)", "(+62) 81569376834"),
+    ("Bisa kirim ke (+62) 815.4669.5324?", "(+62) 815.4669.5324"),
+    ("kantor 021-5550199", "021-5550199"),
+    ("Telp. (02328) 60129", "(02328) 60129"),
+    ("(088)-7623286", "(088)-7623286"),
+    ("Tel. 030/1234567", "030/1234567"),
+    ("call +1.415.555.0134", "+1.415.555.0134"),
+    ("+44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
+    ("WA 0812.3456.7890 ya", "0812.3456.7890"),
+])
+def test_phone_numbers_in_more_formats(text, value):
+    assert value in [text[f.start:f.end] for f in scan_text(text) if f.kind == "phone"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("IBAN: DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
+    ("iban de89 3704 0044 0532 0130 00", "de89 3704 0044 0532 0130 00"),    # typed in lowercase
+    ("IBAN GB82-WEST-1234-5698-7654-32", "GB82-WEST-1234-5698-7654-32"),
+    ("send to NL91ABNA0417164300 NOW", "NL91ABNA0417164300"),                # the word after it stays out
+    ("FR14 2004 1010 0505 0001 3M02 606 PLEASE", "FR14 2004 1010 0505 0001 3M02 606"),
+])
+def test_ibans_with_spaces_dashes_and_any_case(text, value):
+    assert [text[f.start:f.end] for f in scan_text(text) if f.kind == "iban"] == [value]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Rumah kami di jalan s. parman no. 777 dekat masjid.", "jalan s. parman no. 777"),
+    ("Rumah kami di gg. siliwangi no. 04 dekat masjid.", "gg. siliwangi no. 04"),
+    ("Rumah di RT.003 RW.007 Sukamaju", "RT.003 RW.007"),
+    ("Alamat: RT/RW 003/007", "RT/RW 003/007"),
+    ("Paket untuk Kel. Sukajadi, Kec. Sukasari, Bandung", "Kel. Sukajadi, Kec. Sukasari"),
+    ("Rumah saya di Kelurahan Cempaka Putih, Kecamatan Kemayoran.", "Kelurahan Cempaka Putih, Kecamatan Kemayoran"),
+    ("Springfield, IL 62704 is where the form goes", "Springfield, IL 62704"),
+    ("Post it to 10 Downing Street, London SW1A 2AA", "SW1A 2AA"),
+    ("the bus drops you off at 74678 midtvollen 130 st.", "74678 midtvollen 130 st"),
+    ("meet me at 2407 tawastintie 6, sé, portugal", "2407 tawastintie 6, sé, portugal"),
+    ("my new address is the corner of 159 Eleftheriou Venizelou str", "159 Eleftheriou Venizelou str"),
+    ("Change it to Rúa do Paseo 46?", "Rúa do Paseo 46"),
+])
+def test_street_addresses_in_more_shapes(text, value):
+    assert any(value in text[f.start:f.end] for f in scan_text(text) if f.kind == "street_address"), scan_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Apa perbedaan jalan tol dan jalan arteri di kota?",
+    "Berapa jumlah kecamatan di Kabupaten Bandung?",
+    "There are 4 of them in a row, so drive 2 miles to the main road.",
+    "The committee 12 voted; the employee 5 left.",
+    "In 2000 BC Egypt was ruled by pharaohs.",
+    "What is the pH of 0.1 M HCl at 25 C?",
+])
+def test_address_words_without_an_address_are_not_flagged(text):
+    assert scan_text(text) == ()
+
+
+def test_indonesian_titles_before_a_disclosed_name():
+    assert [f for f in scan_text("Perkenalkan, saya R.A. Hana Novitasari.") if f.kind == "person_name"]
+    assert [f for f in scan_text("Perkenalkan, saya T. Legawa Maulana.") if f.kind == "person_name"]
