@@ -7,8 +7,14 @@ text (dates of birth, health details, disclosed names, bare phone numbers). A fi
 records kind, position and a masked preview, never the raw value, so it can be logged
 and shown in the chat.
 
-A name is personal data here only when it is disclosed ("my name is ...") or appears
-next to other personal data: GSM8K-style "Janet has 3 apples" must stay ordinary.
+A long number right after a word that names it ("NIK", "KTP", "rekening", "account",
+"passport", ...) is that identifier even when no validator confirms it: a mistyped NIK is
+still someone's. A name is personal data here only when it is disclosed ("my name is ...")
+or appears next to other personal data: GSM8K-style "Janet has 3 apples" must stay ordinary.
+
+Every pattern is linear in the text (bounded repetitions, no nested quantifiers over the same
+characters), so a long or hostile message cannot stall the router; and if the scan breaks, the
+text counts as private (see `scan_text`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from functools import cached_property
 
 #: Human-readable names of the kinds, in the order reasons list them (most sensitive first).
 KIND_LABELS: dict[str, str] = {
+    "unscanned": "text the privacy scan could not check",
     "secret": "API key or token",
     "private_key": "private key",
     "payment_card": "payment card number",
@@ -517,6 +524,17 @@ def _candidates(text: str) -> Iterator[Finding]:
             yield Finding(pattern.kind, start, start + len(value), mask(value, pattern.kind), detail=pattern.detail)
 
 
+def _findings(text: str) -> list[Finding]:
+    findings = _without_overlaps(_candidates(text))
+    if findings and not all(f.kind == "person_name" for f in findings):
+        names = [
+            Finding("person_name", m.start(1), m.end(1), mask(m.group(1), "person_name"))
+            for regex in _NAME_NEAR_DATA for m in regex.finditer(text)
+        ]
+        findings = _without_overlaps([*findings, *names])
+    return findings
+
+
 def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     """Keep the most sensitive kind where findings overlap (a card number is not also a phone number)."""
     kept: list[Finding] = []
@@ -527,14 +545,17 @@ def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
-    """Every finding in one text, positions relative to it, in reading order."""
-    findings = _without_overlaps(_candidates(text))
-    if findings and not all(f.kind == "person_name" for f in findings):
-        names = [
-            Finding("person_name", m.start(1), m.end(1), mask(m.group(1), "person_name"))
-            for regex in _NAME_NEAR_DATA for m in regex.finditer(text)
-        ]
-        findings = _without_overlaps([*findings, *names])
+    """Every finding in one text, positions relative to it, in reading order.
+
+    Fails closed: if the scan itself breaks, the whole text is one finding, so the message stays
+    local and a log line is masked whole, rather than going out unchecked. (Nothing is logged
+    here: the log formatter calls this very function.)
+    """
+    try:
+        findings = _findings(text)
+    except Exception as exc:  # any failure at all must keep the text private
+        findings = [Finding("unscanned", 0, len(text) if isinstance(text, str) else 0, "•••",
+                            detail=f"{KIND_LABELS['unscanned']} ({type(exc).__name__})")]
     if source != "prompt":
         findings = [Finding(f.kind, f.start, f.end, f.preview, source, f.detail) for f in findings]
     return tuple(findings)

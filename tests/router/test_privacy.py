@@ -203,3 +203,17 @@ def test_address_words_without_an_address_are_not_flagged(text):
 def test_indonesian_titles_before_a_disclosed_name():
     assert [f for f in scan_text("Perkenalkan, saya R.A. Hana Novitasari.") if f.kind == "person_name"]
     assert [f for f in scan_text("Perkenalkan, saya T. Legawa Maulana.") if f.kind == "person_name"]
+
+
+def test_a_scan_that_breaks_fails_closed(monkeypatch):
+    """The whole text becomes one finding: private, and masked whole wherever findings mask it."""
+    def broken(_text):
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr("router.privacy._candidates", broken)
+    text = "What is the capital of France?"
+    (finding,) = scan_text(text)
+    assert (finding.kind, finding.start, finding.end) == ("unscanned", 0, len(text))
+    assert "RuntimeError" in finding.label and text not in repr(finding)
+    report = scan("hello", history=[text])
+    assert report.private and report.kinds == ("unscanned",)
