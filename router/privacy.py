@@ -19,6 +19,7 @@ text counts as private (see `scan_text`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -361,8 +362,8 @@ def _health_disclosed(match: re.Match[str], text: str) -> bool:
     start = max(0, match.start() - 80)
     ends = [m.end() for m in _SENTENCE_END.finditer(text, start, match.start())]
     start = ends[-1] if ends else start
-    stop = _SENTENCE_END.search(text, match.end())
-    window = text[start: stop.start() if stop and stop.start() - match.end() < 80 else match.end() + 80]
+    stop = _SENTENCE_END.search(text, match.end(), match.end() + 80)  # bounded: a text without full stops stays linear
+    window = text[start: stop.start() if stop else match.end() + 80]
     return bool(_FIRST_PERSON.search(window))
 
 
@@ -537,11 +538,14 @@ def _findings(text: str) -> list[Finding]:
 
 def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     """Keep the most sensitive kind where findings overlap (a card number is not also a phone number)."""
-    kept: list[Finding] = []
+    kept: list[Finding] = []  # disjoint, by start (so by end too): one bisection finds the neighbours
+    starts: list[int] = []
     for finding in sorted(findings, key=lambda f: (_RANK[f.kind], f.start, -(f.end - f.start))):
-        if all(finding.end <= other.start or finding.start >= other.end for other in kept):
-            kept.append(finding)
-    return sorted(kept, key=lambda f: f.start)
+        index = bisect.bisect_right(starts, finding.start)
+        if (index == 0 or kept[index - 1].end <= finding.start) and (index == len(kept) or finding.end <= kept[index].start):
+            kept.insert(index, finding)
+            starts.insert(index, finding.start)
+    return kept
 
 
 def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from router.privacy import iban_valid, luhn_valid, mask, nik_valid, scan, scan_text
@@ -217,3 +219,22 @@ def test_a_scan_that_breaks_fails_closed(monkeypatch):
     assert "RuntimeError" in finding.label and text not in repr(finding)
     report = scan("hello", history=[text])
     assert report.private and report.kinds == ("unscanned",)
+
+
+#: Repeated into 200,000 characters: shapes that make a careless pattern backtrack, or a per-finding
+#: step rescan the rest of the text (numbers, separators, addresses, names, health words, many findings).
+HOSTILE_UNITS = ["1", "1 ", "1-", "(0", "+1 ", "4111 ", "123-45-", "a@", "1:", "a::", "Ab ", "12 Ab Ab ",
+                 "Jalan Ab ", "jl. ab ", "jalan ab ab ab ab ab ab no ", "RT 1 / ", "Kel. Ab Ab Ab Ab ", "NIK a ",
+                 "account number is ", "passport A ", "GB82 ", "my address is 1 ab ", "My name is Ab ",
+                 "I have diabetes ", "Jl. Ab No. 1 RT 1/RW 2 +62 812 ", "\n1 ", "sk-", "eyJa.", "born 1/"]
+
+
+@pytest.mark.timeout(300)  # a pattern that backtracks catastrophically never returns: fail, don't hang
+@pytest.mark.parametrize("unit", HOSTILE_UNITS)
+def test_long_hostile_input_is_scanned_in_linear_time(unit):
+    """Linear work takes a fraction of a second of CPU here; quadratic work on 200,000 characters takes
+    far longer than the generous bound (CPU time of this thread, so a busy machine does not count)."""
+    text = unit * (200_000 // len(unit))
+    started = time.thread_time()
+    scan_text(text)
+    assert time.thread_time() - started < 5.0
