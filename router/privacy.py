@@ -173,7 +173,8 @@ class _Text:
 
 
 _NOT_LETTERS = {ord(char): " " for char in "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\x0b\x0c"}
-_NUMBER = re.compile(r"[\d(+][\d \t().+/-]*\d")
+#: Bounded runs of signs and separators: "(((((" or "+.+.+." without a digit must not be rescanned from every position.
+_NUMBER = re.compile(r"[(+]{0,3}\d(?:[ \t().+/-]{0,6}\d)*")
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -448,6 +449,16 @@ _PATTERNS: tuple[_Pattern, ...] = (
     # a city, a state and a ZIP code: "Springfield, IL 62704"
     _Pattern("street_address", re.compile(rf"\b{_NAME}(?:[ \t]+{_NAME}){{0,2}},[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?\b"),
              digits=5),
+    # European: a street and house number, then the postcode and town on the next line or after a comma
+    # ("…-Weg 10\n39075 Saarbrücken", "ulica Polna 30, 61-385 Lubliniec", "Robinring 1\n5451 VA …"),
+    # or the town and postcode ("Paseo Nélida Arnaiz 367\nMelilla, 05139"). After a comma a bare
+    # four-digit number is more often a year ("Chapter 3, 1995 Census"), so it needs the line break.
+    _Pattern("street_address", re.compile(
+        r"\b[^\W\d_](?:[^\W\d]|['.-]){0,40},?[ \t]+\d{1,5}[A-Za-z]?(?:[/-]\d{1,4})?(?:[ \t]+[A-Z][a-z]+[ \t]+\d{1,4})?[ \t]*"
+        r"(?:(?:\n[ \t]*(?:\d{4}[ \t]?[A-Z]{2}\b|\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ \t]\d{2})|"
+        r",[ \t]*(?:\d{4}[ \t]?[A-Z]{2}\b|\d{5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ \t]\d{2}))(?:[ \t]*[,\n][ \t]*|[ \t]+)[A-ZÀ-ÞĀ-ſ][\w'-]+|"
+        r"[,\n][ \t]*[A-ZÀ-ÞĀ-ſ][\w'-]+(?:[ \t]+[A-ZÀ-ÞĀ-ſ][\w'-]+){0,2},[ \t]*\d{5}\b)"),
+             digits=4),
     # a UK postcode: "SW1A 2AA", "W88 6FJ"
     _Pattern("street_address", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b")),
     _Pattern("street_address", re.compile(
