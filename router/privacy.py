@@ -303,7 +303,9 @@ def _nik(match: re.Match[str], text: str) -> bool:
 
 
 def _phone_digits(match: re.Match[str], _text: str) -> bool:
-    return 7 <= len(_digits(match)) <= 15
+    """7 to 15 digits (E.164), and not a binary string ("0110100110")."""
+    digits = _digits(match)
+    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"}
 
 
 _PHONE_CONTEXT = re.compile(
@@ -426,9 +428,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
     # phone numbers: international and Indonesian forms stand alone, bare digit groups need a phone word
     _Pattern("phone", re.compile(r"(?<![\w+])(?:\+\d{1,3}|\(\+\d{1,3}\))[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
              check=_phone_digits, digits=7),
-    _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
-                                 r"(?<![\w.])(?:\(0\d{1,4}\)|0\d{1,4})[\s./-]{1,2}\d{5,8}(?!\d|[.-]\d)|"
-                                 r"(?<![\w.])08\d{8,11}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
+    _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{1,4}\)|0\d{1,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
+                                 r"(?<![\w.])(?:\(0\d{1,4}\)[\s./-]{0,2}|0\d{1,4}[\s./-]{1,2})\d{5,8}(?!\d|[.-]\d)|"
+                                 r"(?<![\w.])0[1-9]\d{8,10}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
              check=_phone_digits, digits=7),
     _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)"), digits=10),
     _Pattern("phone", re.compile(r"(?<![\w.])\(?\d{2,5}\)?(?:[ -]?\d{2,5}){1,3}(?!\d|[.-]\d)"), check=_bare_phone, digits=7),

@@ -156,9 +156,24 @@ def test_identifier_words_without_an_identifier_are_not_flagged(text):
     ("call +1.415.555.0134", "+1.415.555.0134"),
     ("+44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
     ("WA 0812.3456.7890 ya", "0812.3456.7890"),
+    ("Details: 05 45 23 28 60 after 5 pm", "05 45 23 28 60"),
+    ("Details: 07 1027 3464", "07 1027 3464"),
+    ("Details: (03) 3788 7623", "(03) 3788 7623"),
+    ("Details: 02074960913", "02074960913"),
+    ("Details: (0161)4960525", "(0161)4960525"),
 ])
 def test_phone_numbers_in_more_formats(text, value):
     assert value in [text[f.start:f.end] for f in scan_text(text) if f.kind == "phone"]
+
+
+@pytest.mark.parametrize("text", [
+    "Convert the binary string 0110100110 to decimal.",
+    "The sequence 0.5, 0.25, 0.125 halves each time.",
+    "In 1999 2000 people came; in 2019 3500 did.",
+    "What is 12 345 678 divided by 3?",
+])
+def test_numbers_that_are_not_phone_numbers(text):
+    assert scan_text(text) == ()
 
 
 @pytest.mark.parametrize(("text", "value"), [
