@@ -303,9 +303,12 @@ def _nik(match: re.Match[str], text: str) -> bool:
 
 
 def _phone_digits(match: re.Match[str], _text: str) -> bool:
-    """7 to 15 digits (E.164), and not a binary string ("0110100110")."""
+    """7 to 15 digits (E.164), and neither a binary string ("0110100110") nor a date ("01-12-1972")."""
     digits = _digits(match)
-    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"}
+    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"} and not _DATE.fullmatch(match.group(0))
+
+
+_DATE = re.compile(r"\d{1,2}([-/.])\d{1,2}\1\d{2,4}|\d{4}([-/.])\d{1,2}\2\d{1,2}")
 
 
 _PHONE_CONTEXT = re.compile(

@@ -35,6 +35,7 @@ def kinds(text: str) -> set[str]:
     ("street_address", "Saya tinggal di Gg. Melati 5, RT 03/RW 07.", "RT 03/RW 07"),
     ("date_of_birth", "I was born on 12/03/1985 in Surabaya", "12/03/1985"),
     ("date_of_birth", "Tanggal lahir: 17 Agustus 1990", "17 Agustus 1990"),
+    ("date_of_birth", "Saya lahir pada 01-12-1972 di Palopo.", "01-12-1972"),
     ("secret", "key=sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345", "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
     ("secret", "GOOGLE_API_KEY AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
     ("secret", "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
@@ -171,6 +172,7 @@ def test_phone_numbers_in_more_formats(text, value):
     "The sequence 0.5, 0.25, 0.125 halves each time.",
     "In 1999 2000 people came; in 2019 3500 did.",
     "What is 12 345 678 divided by 3?",
+    "On 01-12-1972 the treaty was signed; it ended 1980/03/15.",
 ])
 def test_numbers_that_are_not_phone_numbers(text):
     assert scan_text(text) == ()
