@@ -278,13 +278,12 @@ _LETTERED_IDS = ("passport", "id_number")
 #: Between the word and the number: a few words ("saya adalah", "number is", "BCA no."), no digit, no line break.
 _ID_GAP = r"[^\d\n]{0,30}?"
 _ID_CONTEXT_BEFORE = re.compile(rf"(?i)\b(?:{'|'.join(words for words, _gate in _ID_CONTEXTS.values())})\b{_ID_GAP}\Z")
-_CURRENCY_OR_DATE = re.compile(r"(?i)\b(?:rp|idr|usd|eur|gbp|sgd)\b|[$€£¥]|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+_CURRENCY = re.compile(r"(?i)\b(?:rp|idr|usd|eur|gbp|sgd)\b|[$€£¥]")
 
 
 def _id_in_context(match: re.Match[str], text: str) -> bool:
     """A number named as an identifier, unless it is an amount ("rekening sebesar Rp 1.500.000") or a date."""
-    gap = text[match.start():match.start(1)]
-    return not (_CURRENCY_OR_DATE.search(gap) or _CURRENCY_OR_DATE.search(match.group(1)))
+    return not (_CURRENCY.search(text, match.start(), match.start(1)) or _is_date(match.group(1)))
 
 
 def _id_context_pattern(kind: str, words: str, gate: tuple[str, ...]) -> _Pattern:
@@ -305,10 +304,19 @@ def _nik(match: re.Match[str], text: str) -> bool:
 def _phone_digits(match: re.Match[str], _text: str) -> bool:
     """7 to 15 digits (E.164), and neither a binary string ("0110100110") nor a date ("01-12-1972")."""
     digits = _digits(match)
-    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"} and not _DATE.fullmatch(match.group(0))
+    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"} and not _is_date(match.group(0))
 
 
-_DATE = re.compile(r"\d{1,2}([-/.])\d{1,2}\1\d{2,4}|\d{4}([-/.])\d{1,2}\2\d{1,2}")
+_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2\d{2,4}|\d{4}([-/.])(\d{1,2})\4(\d{1,2})")
+
+
+def _is_date(value: str) -> bool:
+    """dd-mm-yyyy, mm/dd/yy or yyyy-mm-dd with a possible day and month ("12-34-56" is a sort code)."""
+    match = _DATE.fullmatch(value)
+    if match is None:
+        return False
+    first, second = (int(match[1]), int(match[3])) if match[1] else (int(match[5]), int(match[6]))
+    return 1 <= min(first, second) <= 12 and max(first, second) <= 31
 
 
 _PHONE_CONTEXT = re.compile(

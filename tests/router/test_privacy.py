@@ -124,6 +124,7 @@ def test_scan_covers_history_and_passages_and_names_their_source():
     ("bank_account", "no. rek Mandiri 123-00-1234567-8", "123-00-1234567-8"),
     ("bank_account", "my account number is 12345678, please check", "12345678"),
     ("bank_account", "rekening 4111111111111111", "4111111111111111"),     # named an account: not a card here
+    ("bank_account", "sort code 12-34-56", "12-34-56"),                     # dashes, but no day 34
     ("passport", "Nomor paspor saya B 1234567, berlaku sampai 2029.", "B 1234567"),
     ("passport", "Passport No. XA6181479", "XA6181479"),
     ("id_number", "My driver's license number is F162823540116", "F162823540116"),
