@@ -290,7 +290,7 @@ def _id_context_pattern(kind: str, words: str, gate: tuple[str, ...]) -> _Patter
     letters = r"(?:[A-Z]{1,3}[ -]?)?" if kind in _LETTERED_IDS else ""
     value = rf"(?<![A-Za-z0-9])({letters}{_ID_DIGITS})(?![A-Za-z0-9]|[.-]\d)"
     return _Pattern(kind, re.compile(rf"(?i:\b(?:{words})\b){_ID_GAP}{value}"), check=_id_in_context, group=1,
-                    words=gate, needs=("a/c", "A/C"))
+                    words=gate, needs=("a/c", "A/C") if kind == "bank_account" else ())
 
 
 def _nik(match: re.Match[str], text: str) -> bool:
