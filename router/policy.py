@@ -48,6 +48,8 @@ def decide(
     """
     prompt, history = _split(request)
     report = scan(prompt, history, request.passages)
+    if "unscanned" in report.kinds:
+        log.error("the privacy scan failed on this request; it is treated as private")
     marks = _privacy_marks(request, report, strict_privacy)
     choose = _Chooser(catalog, health, report, score)
 

@@ -7,12 +7,19 @@ text (dates of birth, health details, disclosed names, bare phone numbers). A fi
 records kind, position and a masked preview, never the raw value, so it can be logged
 and shown in the chat.
 
-A name is personal data here only when it is disclosed ("my name is ...") or appears
-next to other personal data: GSM8K-style "Janet has 3 apples" must stay ordinary.
+A long number right after a word that names it ("NIK", "KTP", "rekening", "account",
+"passport", ...) is that identifier even when no validator confirms it: a mistyped NIK is
+still someone's. A name is personal data here only when it is disclosed ("my name is ...")
+or appears next to other personal data: GSM8K-style "Janet has 3 apples" must stay ordinary.
+
+Every pattern is linear in the text (bounded repetitions, no nested quantifiers over the same
+characters), so a long or hostile message cannot stall the router; and if the scan breaks, the
+text counts as private (see `scan_text`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,13 +28,17 @@ from functools import cached_property
 
 #: Human-readable names of the kinds, in the order reasons list them (most sensitive first).
 KIND_LABELS: dict[str, str] = {
+    "unscanned": "text the privacy scan could not check",
     "secret": "API key or token",
     "private_key": "private key",
     "payment_card": "payment card number",
     "iban": "IBAN",
+    "bank_account": "bank account number",
     "nik": "NIK (Indonesian ID number)",
     "npwp": "NPWP (Indonesian tax number)",
+    "passport": "passport number",
     "us_ssn": "US social security number",
+    "id_number": "ID or licence number",
     "health": "health detail",
     "email": "e-mail address",
     "phone": "phone number",
@@ -88,7 +99,8 @@ def mask(value: str, kind: str) -> str:
         return f"{local[:1]}•••@•••{domain[domain.rfind('.'):]}"
     if len(compact) < 6:
         return "•" * len(compact)
-    keep = 2 if kind in ("payment_card", "iban", "phone", "nik", "npwp", "us_ssn") else 1
+    keep = 2 if kind in ("payment_card", "iban", "bank_account", "phone", "nik", "npwp", "passport", "us_ssn",
+                         "id_number") else 1
     return compact[:1] + "•" * min(len(compact) - 1 - keep, 10) + compact[-keep:]
 
 
@@ -106,7 +118,7 @@ def luhn_valid(digits: str) -> bool:
 
 def iban_valid(candidate: str) -> bool:
     """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    compact = candidate.replace(" ", "").upper()
+    compact = candidate.replace(" ", "").replace("-", "").upper()
     if not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]
@@ -161,7 +173,8 @@ class _Text:
 
 
 _NOT_LETTERS = {ord(char): " " for char in "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\x0b\x0c"}
-_NUMBER = re.compile(r"[\d(+][\d \t().+/-]*\d")
+#: Bounded runs of signs and separators: "(((((" or "+.+.+." without a digit must not be rescanned from every position.
+_NUMBER = re.compile(r"[(+]{0,3}\d(?:[ \t().+/-]{0,6}\d)*")
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -231,13 +244,53 @@ def _digits(match: re.Match[str]) -> str:
 
 
 def _card(match: re.Match[str], text: str) -> bool:
+    """Luhn-valid, and not named as another identifier just before it ("rekening 4111...", "NIK ...")."""
     digits = _digits(match)
     if not (12 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)):
         return False
-    return not (nik_valid(digits) and _NIK_CONTEXT.search(text, max(0, match.start() - 40), match.start()))
+    return not _ID_CONTEXT_BEFORE.search(text, max(0, match.start() - 40), match.start())
 
 
 _NIK_CONTEXT = re.compile(r"(?i)\b(?:nik|ktp|e-ktp|kependudukan|nomor induk)\b")
+
+#: Words after which a long number is that identifier whatever its structure: a mistyped NIK or an
+#: account number no checksum can confirm is still someone's.
+_ID_CONTEXTS: dict[str, tuple[str, tuple[str, ...]]] = {  # kind: (the words, the gate's words)
+    "nik": (r"nik|e-?ktp|ktp|nomor induk(?: kependudukan)?|no\.? ?induk|kartu keluarga|no\.? ?kk",
+            ("nik", "ktp", "ektp", "induk", "keluarga", "kk")),
+    "npwp": (r"npwp", ("npwp",)),
+    "bank_account": (r"(?:nomor |no\.? ?)?rek(?:ening)?|(?:bank )?account(?: number| no| #)?|acct|a/c|iban|sort code|"
+                     r"routing number|bsb|virtual account|nomor va",
+                     ("rek", "rekening", "account", "acct", "iban", "sort", "routing", "bsb", "va")),
+    "passport": (r"passport(?: number| no)?|paspor", ("passport", "paspor")),
+    "id_number": (r"driver'?s licen[cs]e(?: number| no)?|licen[cs]e (?:number|no)|sim|bpjs(?: kesehatan)?|nip|nisn|"
+                  r"nomor identitas|id number|id no|identity card|national (?:id|insurance)(?: number| no)?|"
+                  r"social insurance(?: number| no)?|tax id|member(?:ship)? (?:id|number|no)|customer (?:id|number|no)|"
+                  r"patient (?:id|number)|policy (?:number|no)|nomor pelanggan|id pelanggan|"
+                  r"medical record(?: number| no)?|rekam medis",
+                  ("license", "licence", "sim", "bpjs", "nip", "nisn", "identitas", "id", "identity", "national",
+                   "insurance", "tax", "member", "membership", "customer", "patient", "policy", "pelanggan", "medical",
+                   "medis")),
+}
+#: The identifier: 6 to 25 digits, single separators between; passports and licences may start with capitals.
+_ID_DIGITS = r"\d(?:[ .-]?\d){5,24}"
+_LETTERED_IDS = ("passport", "id_number")
+#: Between the word and the number: a few words ("saya adalah", "number is", "BCA no."), no digit, no line break.
+_ID_GAP = r"[^\d\n]{0,30}?"
+_ID_CONTEXT_BEFORE = re.compile(rf"(?i)\b(?:{'|'.join(words for words, _gate in _ID_CONTEXTS.values())})\b{_ID_GAP}\Z")
+_CURRENCY = re.compile(r"(?i)\b(?:rp|idr|usd|eur|gbp|sgd)\b|[$€£¥]")
+
+
+def _id_in_context(match: re.Match[str], text: str) -> bool:
+    """A number named as an identifier, unless it is an amount ("rekening sebesar Rp 1.500.000") or a date."""
+    return not (_CURRENCY.search(text, match.start(), match.start(1)) or _is_date(match.group(1)))
+
+
+def _id_context_pattern(kind: str, words: str, gate: tuple[str, ...]) -> _Pattern:
+    letters = r"(?:[A-Z]{1,3}[ -]?)?" if kind in _LETTERED_IDS else ""
+    value = rf"(?<![A-Za-z0-9])({letters}{_ID_DIGITS})(?![A-Za-z0-9]|[.-]\d)"
+    return _Pattern(kind, re.compile(rf"(?i:\b(?:{words})\b){_ID_GAP}{value}"), check=_id_in_context, group=1,
+                    words=gate, needs=("a/c", "A/C") if kind == "bank_account" else ())
 
 
 def _nik(match: re.Match[str], text: str) -> bool:
@@ -249,7 +302,21 @@ def _nik(match: re.Match[str], text: str) -> bool:
 
 
 def _phone_digits(match: re.Match[str], _text: str) -> bool:
-    return 7 <= len(_digits(match)) <= 15
+    """7 to 15 digits (E.164), and neither a binary string ("0110100110") nor a date ("01-12-1972")."""
+    digits = _digits(match)
+    return 7 <= len(digits) <= 15 and not set(digits) <= {"0", "1"} and not _is_date(match.group(0))
+
+
+_DATE = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2\d{2,4}|\d{4}([-/.])(\d{1,2})\4(\d{1,2})")
+
+
+def _is_date(value: str) -> bool:
+    """dd-mm-yyyy, mm/dd/yy or yyyy-mm-dd with a possible day and month ("12-34-56" is a sort code)."""
+    match = _DATE.fullmatch(value)
+    if match is None:
+        return False
+    first, second = (int(match[1]), int(match[3])) if match[1] else (int(match[5]), int(match[6]))
+    return 1 <= min(first, second) <= 12 and max(first, second) <= 31
 
 
 _PHONE_CONTEXT = re.compile(
@@ -271,14 +338,19 @@ def _bare_phone(match: re.Match[str], text: str) -> bool:
 
 
 def _has_place_name(text: str) -> bool:
-    """An address after "lives at" has a capitalised name in it (not just "-20 and point B")."""
-    return any(len(word) > 2 and word.isalpha() and word[0].isupper() for word in re.findall(r"\w+", text))
+    """An address after "lives at" has a capitalised name in it, or a house number before a street name
+    and another number (lowercase "2407 tawastintie 6"), not just "-20 and point B"."""
+    return (any(len(word) > 2 and word.isalpha() and word[0].isupper() for word in re.findall(r"\w+", text))
+            or bool(_LOWERCASE_STREET.search(text)))
+
+
+_LOWERCASE_STREET = re.compile(r"(?<![-\d.,])\d{2,6}\s+[a-zà-ÿ]{3,}\D{0,30}\d")
 
 
 _IPV4_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _NAME = r"[A-Z][a-zà-ÿ'’-]+"
 #: Academic and religious titles Indonesian names often carry ("dr.", "drg.", "Hj.").
-_TITLES = r"(?:(?:dr|drg|Dr|Drs|Dra|Ir|H|Hj|Prof|R|Tn|Ny|KH)\.\s+)*"
+_TITLES = r"(?:(?:dr|drg|Dr|Drs|Dra|Ir|Hj|Prof|Tn|Ny|KH|R\.\s?(?:A|M|Ay|Ngt)|[A-Z])\.\s*)*"
 _HEALTH_TERMS = (
     r"diabet\w*|cancer|kanker|tumou?r|leukemia|hiv|aids|hepatitis|tuberculosis|tbc|asthma|asma|"
     r"depress\w*|depresi|anxiety|panic attacks?|bipolar|schizophreni\w*|adhd|autis\w*|ptsd|"
@@ -304,8 +376,8 @@ def _health_disclosed(match: re.Match[str], text: str) -> bool:
     start = max(0, match.start() - 80)
     ends = [m.end() for m in _SENTENCE_END.finditer(text, start, match.start())]
     start = ends[-1] if ends else start
-    stop = _SENTENCE_END.search(text, match.end())
-    window = text[start: stop.start() if stop and stop.start() - match.end() < 80 else match.end() + 80]
+    stop = _SENTENCE_END.search(text, match.end(), match.end() + 80)  # bounded: a text without full stops stays linear
+    window = text[start: stop.start() if stop else match.end() + 80]
     return bool(_FIRST_PERSON.search(window))
 
 
@@ -349,11 +421,12 @@ _PATTERNS: tuple[_Pattern, ...] = (
         r"\b[\"']?\s*(?:[:=]|is|adalah)\s*[\"']?([^\s\"',;]{8,})"),
              detail="credential", group=1, words=("api", "apikey", "secret", "token", "bearer", "password", "passwd", "sandi")),
     # identifiers with validators
-    _Pattern("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+    # groups of four (the print format) or none, spaces or dashes, any case; a word after it is not swallowed
+    _Pattern("iban", re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b"),
              check=lambda m, _t: iban_valid(m.group(0)), digits=8),
     _Pattern("nik", re.compile(r"(?<![\d.-])\d{16}(?![\d.-])"), check=_nik, digits=16),
     _Pattern("npwp", re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d|\.\d)"), digits=15),
-    _Pattern("npwp", re.compile(r"(?i)\bnpwp\b\D{0,15}(\d{15,16})\b"), group=1, words=("npwp",)),
+    *(_id_context_pattern(kind, words, gate) for kind, (words, gate) in _ID_CONTEXTS.items()),
     _Pattern("payment_card", re.compile(r"(?<![\d+])(?<!\d[.,-])[1-9](?:[ -]?\d){11,18}(?!\d|[.,-]\d)"), check=_card, digits=12),
     _Pattern("us_ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), check=lambda m, _t: ssn_valid(m.group(0)), digits=9),
     _Pattern("us_ssn", re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\D{0,12}(\d{9})\b"), group=1,
@@ -364,10 +437,11 @@ _PATTERNS: tuple[_Pattern, ...] = (
                                       r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,6}:(?:[0-9a-f]{1,4}:?){1,5}(?![\w:])"),
              needs=("::",), gate=lambda view: view.text.count(":") >= 7),
     # phone numbers: international and Indonesian forms stand alone, bare digit groups need a phone word
-    _Pattern("phone", re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
+    _Pattern("phone", re.compile(r"(?<![\w+])(?:\+\d{1,3}|\(\+\d{1,3}\))[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])"),
              check=_phone_digits, digits=7),
-    _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
-                                 r"(?<![\w.])08\d{8,11}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
+    _Pattern("phone", re.compile(r"(?<![\w.])(?:\(0\d{1,4}\)|0\d{1,4})[\s.-]?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?!\d|-\d)|"
+                                 r"(?<![\w.])(?:\(0\d{1,4}\)[\s./-]{0,2}|0\d{1,4}[\s./-]{1,2})\d{5,8}(?!\d|[.-]\d)|"
+                                 r"(?<![\w.])0[1-9]\d{8,10}(?!\d)|(?<![\w.+])62[\s.-]?8\d{1,2}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?![\d-])"),
              check=_phone_digits, digits=7),
     _Pattern("phone", re.compile(r"(?<![\w.-])(?:\([2-9]\d{2}\)[\s.-]?|[2-9]\d{2}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)"), digits=10),
     _Pattern("phone", re.compile(r"(?<![\w.])\(?\d{2,5}\)?(?:[ -]?\d{2,5}){1,3}(?!\d|[.-]\d)"), check=_bare_phone, digits=7),
@@ -379,20 +453,51 @@ _PATTERNS: tuple[_Pattern, ...] = (
              words=("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
                     "court", "ct", "way", "place", "pl", "terrace", "square", "highway", "hwy", "parkway", "pkwy",
                     "circle", "crescent", "close", "alley", "trail", "row")),
+    # typed in lowercase: only the suffixes no sentence ends a count with ("in a row", "to drive" do)
+    _Pattern("street_address", re.compile(
+        r"(?i)(?<![\d.,-])\b\d{1,6}[a-z]?(?:\s+\d{1,3})?\s+(?:[a-zà-ÿ][a-zà-ÿ'’-]+\s+){1,3}"
+        r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|highway|hwy|parkway|pkwy)\b\.?"),
+             words=("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "highway", "hwy",
+                    "parkway", "pkwy")),
+    # a city, a state and a ZIP code: "Springfield, IL 62704"
+    _Pattern("street_address", re.compile(rf"\b{_NAME}(?:[ \t]+{_NAME}){{0,2}},[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?\b"),
+             digits=5),
+    # European: a street and house number, then the postcode and town on the next line or after a comma
+    # ("…-Weg 10\n39075 Saarbrücken", "ulica Polna 30, 61-385 Lubliniec", "Robinring 1\n5451 VA …"),
+    # or the town and postcode ("Paseo Nélida Arnaiz 367\nMelilla, 05139"). After a comma a bare
+    # four-digit number is more often a year ("Chapter 3, 1995 Census"), so it needs the line break.
+    _Pattern("street_address", re.compile(
+        r"\b[^\W\d_](?:[^\W\d]|['.-]){0,40},?[ \t]+\d{1,5}[A-Za-z]?(?:[/-]\d{1,4})?(?:[ \t]+[A-Z][a-z]+[ \t]+\d{1,4})?[ \t]*"
+        r"(?:(?:\n[ \t]*(?:\d{4}[ \t]?[A-Z]{2}\b|\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ \t]\d{2})|"
+        r",[ \t]*(?:\d{4}[ \t]?[A-Z]{2}\b|\d{5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ \t]\d{2}))(?:[ \t]*[,\n][ \t]*|[ \t]+)[A-ZÀ-ÞĀ-ſ][\w'-]+|"
+        r"[,\n][ \t]*[A-ZÀ-ÞĀ-ſ][\w'-]+(?:[ \t]+[A-ZÀ-ÞĀ-ſ][\w'-]+){0,2},[ \t]*\d{5}\b)"),
+             digits=4),
+    # a UK postcode: "SW1A 2AA", "W88 6FJ"
+    _Pattern("street_address", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b")),
     _Pattern("street_address", re.compile(
         rf"\b(?:Jalan|Jl|Jln|Gang|Gg|Komplek|Komp|Perumahan|Perum)\.?\s+(?:{_NAME}\.?|[A-Z]\.)(?:\s+(?:{_NAME}\.?|[A-Z]\.)){{0,4}}"
-        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b"),
+        r"\s*,?\s*(?:(?:No|Nomor|Kav|Blok)\.?\s*)?\d+[A-Za-z]?\b|"
+        # typed in lowercase, the house number's "no." tells it from "jalan tol"
+        r"(?i:\b(?:jalan|jl|jln|gang|gg|komplek|komp|perumahan|perum)\.?\s+[a-z][\w.'-]*(?:\s+[a-z][\w.'-]*){0,4}?"
+        r"\s*,?\s*(?:no|nomor|kav|blok)\.?\s*\d+[a-z]?\b)"),
              words=("jalan", "jl", "jln", "gang", "gg", "komplek", "komp", "perumahan", "perum")),
-    _Pattern("street_address", re.compile(r"(?i)\bRT\s*\.?\s*\d{1,3}\s*/\s*RW\s*\.?\s*\d{1,3}\b"), words=("rw",)),
+    # RT/RW (neighbourhood and hamlet): "RT 03/RW 07", "RT.003 RW.007", "RT/RW 003/007"
+    _Pattern("street_address", re.compile(r"(?i)\bRT\s*[.:]?\s*\d{1,3}\s*[/,]?\s*RW\s*[.:]?\s*\d{1,3}\b|"
+                                          r"\bRT\s*/\s*RW\s*[.:]?\s*\d{1,3}\s*/\s*\d{1,3}\b"), words=("rw",)),
+    # kelurahan (or desa) and kecamatan together: "Kel. Sukajadi, Kec. Sukasari"
     _Pattern("street_address", re.compile(
-        r"\b[A-ZÀ-Þ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|"
-        r"allee|kuja|polku|väylä|tee|iela|gatve|ulica)\s+\d{1,5}[A-Za-z]?\b"),
+        rf"(?i:\b(?:kel(?:urahan)?|desa|ds)\.?)\s+{_NAME}(?:\s+{_NAME}){{0,3}}\s*,?\s*"
+        rf"(?i:kec(?:amatan)?\.?)\s+{_NAME}(?:\s+{_NAME}){{0,3}}"),
+             words=("kec", "kecamatan")),
+    _Pattern("street_address", re.compile(
+        r"(?:\b[A-ZÀ-Þ][\wÀ-ÿ'-]*tee|\b[A-Za-zÀ-ÿ][\wÀ-ÿ'-]*(?:katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|"
+        r"straat|utca|gasse|platz|allee|kuja|polku|väylä|iela|gatve|ulica))\s+\d{1,5}[A-Za-z]?\b"),
              words=tuple(f"*{suffix}" for suffix in _STREET_SUFFIXES)),
     _Pattern("street_address", re.compile(
-        rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
+        rf"\b(?:Via|Viale|Rue|Calle|Avenida|Rua|Rúa|Avenue|Boulevard|Chemin|Plaza|ul\.|al\.)\s+(?:(?:de|des|du|la|le|del|da|do|dos|das)\s+)?"
         rf"{_NAME}(?:\s+{_NAME}){{0,3}},?\s+\d{{1,5}}\b|\b\d{{1,5}},?\s+(?:rue|avenue|boulevard|chemin|place|calle)\s+[\w' -]{{3,40}}",
         re.IGNORECASE),
-             words=("via", "viale", "rue", "calle", "avenida", "rua", "avenue", "boulevard", "chemin", "plaza", "place",
+             words=("via", "viale", "rue", "calle", "avenida", "rua", "rúa", "avenue", "boulevard", "chemin", "plaza", "place",
                     "ul", "al")),
     _Pattern("street_address", re.compile(
         r"(?m)^[\s>?]*\d{1,6}(?:\s+\d{1,4})?\s+(?:[A-ZÀ-Þa-zß-ÿ]+\.?\s+){0,3}[A-ZÀ-Þ\u0370-\u03ff][\wÀ-ÿ.'-]+(?:\s+[\wÀ-ÿ'-]+){0,3}\s+\d{1,5}\b"),
@@ -401,7 +506,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
              words=("apt", "apartment", "suite", "ste", "flat", "unit", "box", "psc")),
     _Pattern("street_address", re.compile(r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b"), words=("apo", "fpo", "dpo")),
     _Pattern("street_address", re.compile(
-        r"(?i)\b(?:my address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
+        r"(?i)\b(?:my (?:new |home |current |old )?address(?: is)?|address\s*:|(?:I|we) (?:now )?live (?:at|on|in)|lives? (?:at|on)|lived (?:at|in)|located at|"
         r"ship (?:it )?to|stop at|drops? (?:you|me) off at|meet me at|return (?:it )?to|taxi to|sent to|station is on|office is at|"
         r"deliver (?:it )?to|send (?:it|the \w+) to|alamat(?: saya)?(?: adalah| di)?\s*:?|tinggal di)\s+([^\n]{0,60}\d[^\n]{0,40})"),
              check=lambda m, _t: _has_place_name(m.group(1)), group=1,
@@ -444,17 +549,7 @@ def _candidates(text: str) -> Iterator[Finding]:
             yield Finding(pattern.kind, start, start + len(value), mask(value, pattern.kind), detail=pattern.detail)
 
 
-def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
-    """Keep the most sensitive kind where findings overlap (a card number is not also a phone number)."""
-    kept: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (_RANK[f.kind], f.start, -(f.end - f.start))):
-        if all(finding.end <= other.start or finding.start >= other.end for other in kept):
-            kept.append(finding)
-    return sorted(kept, key=lambda f: f.start)
-
-
-def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
-    """Every finding in one text, positions relative to it, in reading order."""
+def _findings(text: str) -> list[Finding]:
     findings = _without_overlaps(_candidates(text))
     if findings and not all(f.kind == "person_name" for f in findings):
         names = [
@@ -462,6 +557,33 @@ def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
             for regex in _NAME_NEAR_DATA for m in regex.finditer(text)
         ]
         findings = _without_overlaps([*findings, *names])
+    return findings
+
+
+def _without_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Keep the most sensitive kind where findings overlap (a card number is not also a phone number)."""
+    kept: list[Finding] = []  # disjoint, by start (so by end too): one bisection finds the neighbours
+    starts: list[int] = []
+    for finding in sorted(findings, key=lambda f: (_RANK[f.kind], f.start, -(f.end - f.start))):
+        index = bisect.bisect_right(starts, finding.start)
+        if (index == 0 or kept[index - 1].end <= finding.start) and (index == len(kept) or finding.end <= kept[index].start):
+            kept.insert(index, finding)
+            starts.insert(index, finding.start)
+    return kept
+
+
+def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
+    """Every finding in one text, positions relative to it, in reading order.
+
+    Fails closed: if the scan itself breaks, the whole text is one finding, so the message stays
+    local and a log line is masked whole, rather than going out unchecked. (Nothing is logged
+    here: the log formatter calls this very function.)
+    """
+    try:
+        findings = _findings(text)
+    except Exception as exc:  # any failure at all must keep the text private
+        findings = [Finding("unscanned", 0, len(text) if isinstance(text, str) else 0, "•••",
+                            detail=f"{KIND_LABELS['unscanned']} ({type(exc).__name__})")]
     if source != "prompt":
         findings = [Finding(f.kind, f.start, f.end, f.preview, source, f.detail) for f in findings]
     return tuple(findings)

@@ -70,3 +70,11 @@ def test_a_client_request_id_is_kept_only_when_it_looks_like_one():
     assert bind_request_id("req-abc_123.4") == "req-abc_123.4"
     generated = bind_request_id("no spaces or\nnewlines allowed")
     assert len(generated) == 32 and request_id.get() == generated
+
+
+def test_a_line_the_privacy_scan_cannot_check_is_masked_whole(monkeypatch):
+    def broken(_text):
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr("router.privacy._candidates", broken)
+    assert redact("Budi Santoso, Jalan Merdeka 12, NIK 3174055708900002") == "[unscanned]"

@@ -190,3 +190,17 @@ async def test_router_routes_through_its_policy_off_the_event_loop():
     decision = await router.route(request())
     assert decision.private and decision.candidates == ()  # no backends built: nothing is available
     assert decision.reasons[-1] == "no local model is available, so nothing was sent"
+
+
+@pytest.mark.parametrize("profile", [AUTO_PROFILE, "gpt-4.1-mini", "smollm2-135m"])
+def test_a_privacy_scan_that_raises_keeps_the_message_local(monkeypatch, profile):
+    """Fail closed: a scan that cannot check a message must not let it reach a cloud model."""
+    def broken(_text):
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr("router.privacy._candidates", broken)
+    decision = decide(request(ORDINARY, profile=profile), CATALOG, ALL_UP, score=HIGH)
+    assert decision.private
+    assert all(spec.is_local for spec in decision.candidates)
+    assert decision.privacy_kinds == ("unscanned",)
+    assert "text the privacy scan could not check found" in " ".join(decision.reasons)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from router.privacy import iban_valid, luhn_valid, mask, nik_valid, scan, scan_text
@@ -33,6 +35,7 @@ def kinds(text: str) -> set[str]:
     ("street_address", "Saya tinggal di Gg. Melati 5, RT 03/RW 07.", "RT 03/RW 07"),
     ("date_of_birth", "I was born on 12/03/1985 in Surabaya", "12/03/1985"),
     ("date_of_birth", "Tanggal lahir: 17 Agustus 1990", "17 Agustus 1990"),
+    ("date_of_birth", "Saya lahir pada 01-12-1972 di Palopo.", "01-12-1972"),
     ("secret", "key=sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345", "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
     ("secret", "GOOGLE_API_KEY AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
     ("secret", "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
@@ -59,9 +62,9 @@ def test_private_key_block_is_found_whole():
 
 @pytest.mark.parametrize("text", [
     "What is 4111 1111 1111 1112 modulo 7?",                    # Luhn-invalid card number
-    "NIK 3174053208900002",                                     # day 32 is no birth date (nor 72 for women)
-    "NIK 3174051313900002",                                     # month 13
-    "NIK 9974051208900002",                                     # province 99 does not exist
+    "Order 3174053208900002 shipped",                           # NIK-shaped, but day 32 is no birth date
+    "Order 3174051313900002 shipped",                           # month 13
+    "Order 9974051208900002 shipped",                           # province 99 does not exist
     "transfer to GB82 WEST 1234 5698 7654 33",                  # IBAN with a wrong check
     "SSN 666-12-3456 is never issued",                          # invalid area
     "Janet's ducks lay 16 eggs per day and she sells them for $2 each.",
@@ -108,3 +111,157 @@ def test_scan_covers_history_and_passages_and_names_their_source():
     assert report.kinds == ("email", "phone")
     assert report.summary() == "e-mail address, phone number"
     assert not scan("What is the capital of France?").private
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), [
+    # a long number after a word that names it, whatever its structure
+    ("nik", "NIK 3174053208900002", "3174053208900002"),                     # day 32: fails the structure check
+    ("nik", "no ktp saya 822737 581157 1600", "822737 581157 1600"),
+    ("nik", "Nomor induk kependudukan: 9974051208900002", "9974051208900002"),
+    ("nik", "NIK 3174055708900002 atas nama saya", "3174055708900002"),
+    ("npwp", "npwp: 012345678901000", "012345678901000"),
+    ("bank_account", "Transfer ke rekening BCA 8730123456 a.n. Budi.", "8730123456"),
+    ("bank_account", "no. rek Mandiri 123-00-1234567-8", "123-00-1234567-8"),
+    ("bank_account", "my account number is 12345678, please check", "12345678"),
+    ("bank_account", "rekening 4111111111111111", "4111111111111111"),     # named an account: not a card here
+    ("bank_account", "sort code 12-34-56", "12-34-56"),                     # dashes, but no day 34
+    ("passport", "Nomor paspor saya B 1234567, berlaku sampai 2029.", "B 1234567"),
+    ("passport", "Passport No. XA6181479", "XA6181479"),
+    ("id_number", "My driver's license number is F162823540116", "F162823540116"),
+    ("id_number", "nomor BPJS 0001234567890", "0001234567890"),
+])
+def test_a_number_named_as_an_identifier_is_that_identifier(kind, text, value):
+    assert [text[f.start:f.end] for f in scan_text(text) if f.kind == kind] == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "The account grew by Rp 1.500.000 last month.",             # an amount, not an account number
+    "Saldo rekening bertambah Rp 250.000.000 setelah bunga.",
+    "The account was opened on 2019-03-12.",                    # a date
+    "Apa itu nomor induk kependudukan? Berapa digitnya?",
+    "Accounts receivable rose from 150,000 to 1,200,000.",      # quantities grouped by commas
+    "The passport office opens at 9; queue number 12.",         # too short for an identifier
+    "Berapa lama membuat paspor di kantor imigrasi?",
+])
+def test_identifier_words_without_an_identifier_are_not_flagged(text):
+    assert scan_text(text) == ()
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("wa (+62) 812 3456 7890", "(+62) 812 3456 7890"),
+    ("(+62) 81569376834 (WA only)", "(+62) 81569376834"),
+    ("Bisa kirim ke (+62) 815.4669.5324?", "(+62) 815.4669.5324"),
+    ("kantor 021-5550199", "021-5550199"),
+    ("Telp. (02328) 60129", "(02328) 60129"),
+    ("(088)-7623286", "(088)-7623286"),
+    ("Tel. 030/1234567", "030/1234567"),
+    ("call +1.415.555.0134", "+1.415.555.0134"),
+    ("+44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
+    ("WA 0812.3456.7890 ya", "0812.3456.7890"),
+    ("Details: 05 45 23 28 60 after 5 pm", "05 45 23 28 60"),
+    ("Details: 07 1027 3464", "07 1027 3464"),
+    ("Details: (03) 3788 7623", "(03) 3788 7623"),
+    ("Details: 02074960913", "02074960913"),
+    ("Details: (0161)4960525", "(0161)4960525"),
+])
+def test_phone_numbers_in_more_formats(text, value):
+    assert value in [text[f.start:f.end] for f in scan_text(text) if f.kind == "phone"]
+
+
+@pytest.mark.parametrize("text", [
+    "Convert the binary string 0110100110 to decimal.",
+    "The sequence 0.5, 0.25, 0.125 halves each time.",
+    "In 1999 2000 people came; in 2019 3500 did.",
+    "What is 12 345 678 divided by 3?",
+    "On 01-12-1972 the treaty was signed; it ended 1980/03/15.",
+])
+def test_numbers_that_are_not_phone_numbers(text):
+    assert scan_text(text) == ()
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("IBAN: DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
+    ("iban de89 3704 0044 0532 0130 00", "de89 3704 0044 0532 0130 00"),    # typed in lowercase
+    ("IBAN GB82-WEST-1234-5698-7654-32", "GB82-WEST-1234-5698-7654-32"),
+    ("send to NL91ABNA0417164300 NOW", "NL91ABNA0417164300"),                # the word after it stays out
+    ("FR14 2004 1010 0505 0001 3M02 606 PLEASE", "FR14 2004 1010 0505 0001 3M02 606"),
+])
+def test_ibans_with_spaces_dashes_and_any_case(text, value):
+    assert [text[f.start:f.end] for f in scan_text(text) if f.kind == "iban"] == [value]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Rumah kami di jalan s. parman no. 777 dekat masjid.", "jalan s. parman no. 777"),
+    ("Rumah kami di gg. siliwangi no. 04 dekat masjid.", "gg. siliwangi no. 04"),
+    ("Rumah di RT.003 RW.007 Sukamaju", "RT.003 RW.007"),
+    ("Alamat: RT/RW 003/007", "RT/RW 003/007"),
+    ("Paket untuk Kel. Sukajadi, Kec. Sukasari, Bandung", "Kel. Sukajadi, Kec. Sukasari"),
+    ("Rumah saya di Kelurahan Cempaka Putih, Kecamatan Kemayoran.", "Kelurahan Cempaka Putih, Kecamatan Kemayoran"),
+    ("Springfield, IL 62704 is where the form goes", "Springfield, IL 62704"),
+    ("Post it to 10 Downing Street, London SW1A 2AA", "SW1A 2AA"),
+    ("the bus drops you off at 74678 midtvollen 130 st.", "74678 midtvollen 130 st"),
+    ("meet me at 2407 tawastintie 6, sé, portugal", "2407 tawastintie 6, sé, portugal"),
+    ("my new address is the corner of 159 Eleftheriou Venizelou str", "159 Eleftheriou Venizelou str"),
+    ("Change it to Rúa do Paseo 46?", "Rúa do Paseo 46"),
+    ("Hans-Günther-Kreusel-Weg 30\n74095 Kusel", "Weg 30\n74095 Kusel"),
+    ("Our office: Ängstorget 3, 28792 Växjö", "Ängstorget 3, 28792 Växjö"),
+    ("ulica Polna 30, 61-385 Lubliniec", "Polna 30, 61-385 Lubliniec"),
+    ("Robinring 1\n5451 VA Ravenswoud", "Robinring 1\n5451 VA Ravenswoud"),
+    ("Paseo Nélida Arnaiz 367\nMelilla, 05139", "Arnaiz 367\nMelilla, 05139"),
+    ("Stretto Faugno, 38 Piano 4\n33043, Purgessimo (UD)", "Faugno, 38 Piano 4\n33043, Purgessimo"),
+])
+def test_street_addresses_in_more_shapes(text, value):
+    assert any(value in text[f.start:f.end] for f in scan_text(text) if f.kind == "street_address"), scan_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Apa perbedaan jalan tol dan jalan arteri di kota?",
+    "Berapa jumlah kecamatan di Kabupaten Bandung?",
+    "There are 4 of them in a row, so drive 2 miles to the main road.",
+    "The committee 12 voted; the employee 5 left.",
+    "In 2000 BC Egypt was ruled by pharaohs.",
+    "What is the pH of 0.1 M HCl at 25 C?",
+    "Chapter 3, 1995 Census data show a rise.",                 # a year is no postcode before a word
+    "Scores: Team 12, Team 15, Team 18.",
+])
+def test_address_words_without_an_address_are_not_flagged(text):
+    assert scan_text(text) == ()
+
+
+def test_indonesian_titles_before_a_disclosed_name():
+    assert [f for f in scan_text("Perkenalkan, saya R.A. Hana Novitasari.") if f.kind == "person_name"]
+    assert [f for f in scan_text("Perkenalkan, saya T. Legawa Maulana.") if f.kind == "person_name"]
+
+
+def test_a_scan_that_breaks_fails_closed(monkeypatch):
+    """The whole text becomes one finding: private, and masked whole wherever findings mask it."""
+    def broken(_text):
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr("router.privacy._candidates", broken)
+    text = "What is the capital of France?"
+    (finding,) = scan_text(text)
+    assert (finding.kind, finding.start, finding.end) == ("unscanned", 0, len(text))
+    assert "RuntimeError" in finding.label and text not in repr(finding)
+    report = scan("hello", history=[text])
+    assert report.private and report.kinds == ("unscanned",)
+
+
+#: Repeated into 200,000 characters: shapes that make a careless pattern backtrack, or a per-finding
+#: step rescan the rest of the text (numbers, separators, addresses, names, health words, many findings).
+HOSTILE_UNITS = ["1", "1 ", "1-", "(0", "+1 ", "4111 ", "123-45-", "a@", "1:", "a::", "Ab ", "12 Ab Ab ",
+                 "Jalan Ab ", "jl. ab ", "jalan ab ab ab ab ab ab no ", "RT 1 / ", "Kel. Ab Ab Ab Ab ", "NIK a ",
+                 "account number is ", "passport A ", "GB82 ", "my address is 1 ab ", "My name is Ab ",
+                 "I have diabetes ", "Jl. Ab No. 1 RT 1/RW 2 +62 812 ", "\n1 ", "sk-", "eyJa.", "born 1/", "+.", "((",
+                 "-a-1234", "Ab 12,\n12345 Ab "]
+
+
+@pytest.mark.timeout(300)  # a pattern that backtracks catastrophically never returns: fail, don't hang
+@pytest.mark.parametrize("unit", HOSTILE_UNITS)
+def test_long_hostile_input_is_scanned_in_linear_time(unit):
+    """Linear work takes a fraction of a second of CPU here; quadratic work on 200,000 characters takes
+    far longer than the generous bound (CPU time of this thread, so a busy machine does not count)."""
+    text = unit * (200_000 // len(unit))
+    started = time.thread_time()
+    scan_text(text)
+    assert time.thread_time() - started < 5.0
