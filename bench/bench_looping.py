@@ -7,9 +7,9 @@ process on the same prompts; "looping" is `router.repetition.is_looping` (a line
 twice, or the same eight words three times). "shown" is what users see: the answer after
 `RepetitionGuard`.
 
-    .venv/bin/python bench/bench_looping.py [--prompts 50] [--variants default,frequency_penalty=0.5]
+    .venv/bin/python bench/bench_looping.py [--prompts 50] [--variants genai:repetition_penalty=1.0,default]
 
-A variant is `default` (the SDK's search options as the app sets them), `name=value` for a
+A variant is `default` (the model folder as prepared, sampled as the app samples), `name=value` for a
 Foundry Local `SearchOptions` field, or `genai:name=value` for a field of the model's
 `genai_config.json` search section (run from a copy of the model folder); join several with `+`.
 (Foundry Local 2.2.1 refuses a nonzero `frequency_penalty`: "ORT repetition_penalty has
@@ -110,10 +110,10 @@ def parse_variant(text: str) -> tuple[dict, dict]:
     return search, genai
 
 
-def model_folder_with(source: Path, genai_search: dict, scratch: Path) -> Path:
+def model_folder_with(source: Path, genai_search: dict, scratch: Path, name: str) -> Path:
     if not genai_search:
         return source
-    folder = scratch / ("smollm2-" + "-".join(f"{k}{v}" for k, v in genai_search.items()))
+    folder = scratch / name
     shutil.copytree(source, folder)
     config_path = folder / "genai_config.json"
     config = json.loads(config_path.read_text())
@@ -125,8 +125,8 @@ def model_folder_with(source: Path, genai_search: dict, scratch: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prompts", type=int, default=len(PROMPTS))
-    parser.add_argument("--variants", default="default,genai:repetition_penalty=1.1,genai:repetition_penalty=1.2,"
-                                               "genai:repetition_penalty=1.2+top_p=0.9")
+    parser.add_argument("--variants", default="genai:repetition_penalty=1.0,default,genai:repetition_penalty=1.2",
+                        help="1.0 is the builder's default; `default` is the folder as prepared (1.1)")
     parser.add_argument("--temperature", type=float, default=0.7, help="the chat's temperature")
     parser.add_argument("--max-tokens", type=int, default=get_settings().max_output_tokens)
     args = parser.parse_args()
@@ -136,9 +136,9 @@ def main() -> None:
     print(f"{len(prompts)} prompts, temperature {args.temperature}, up to {args.max_tokens} tokens each")
     print(f"{'variant':<34} {'looping':>8} {'shown looping':>14} {'mean chars':>11} {'s/answer':>9}")
     with tempfile.TemporaryDirectory() as scratch:
-        for variant in args.variants.split(","):
+        for index, variant in enumerate(args.variants.split(",")):
             search, genai = parse_variant(variant)
-            folder = model_folder_with(source, genai, Path(scratch))
+            folder = model_folder_with(source, genai, Path(scratch), f"smollm2-variant{index}")
             model = load_model(folder, Path(scratch) / "foundry")
             search = {"temperature": args.temperature, "do_sample": args.temperature > 0, **search}
             started = time.perf_counter()
