@@ -25,8 +25,9 @@ DROPPED = "the connection broke off"
 
 @dataclass(frozen=True)
 class Reply:
-    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, or
-    break off after `drop_after` chunks (no usage then, as when a connection drops)."""
+    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, wait for
+    `hold` after it (the test decides when the answer goes on), or break off after `drop_after`
+    chunks (no usage then, as when a connection drops)."""
 
     chunks: tuple[str, ...] = ("Hello", ", ", "world", "!")
     prompt_tokens: int = 11
@@ -34,6 +35,7 @@ class Reply:
     finish_reason: str = "stop"
     stall_s: float = 0.0
     drop_after: int | None = None
+    hold: asyncio.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,15 @@ class Request:
 
 
 class FakeBackend(Backend):
-    """A scripted backend, always available, that serves `models`."""
+    """A scripted backend, always available, that serves `models`.
+
+    With a `capacity`, it generates that many answers at once and the others wait inside it
+    before their first chunk, as requests wait for the in-process model's worker threads.
+    """
 
     def __init__(
         self, name: str = "fake", kind: Kind = "cloud", *, models: tuple[str, ...] = ("fake-model",),
-        default: Step | None = None,
+        default: Step | None = None, capacity: int | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -68,6 +74,7 @@ class FakeBackend(Backend):
         self.script: list[Step] = []
         self.default: Step = default or Reply()
         self.requests: list[Request] = []
+        self._workers = asyncio.Semaphore(capacity) if capacity else None
 
     async def health(self) -> Health:
         return Health(True, models=self.model_names)
@@ -78,12 +85,23 @@ class FakeBackend(Backend):
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
         self.requests.append(Request(tuple(messages), params, time.monotonic()))
         step = self.script.pop(0) if self.script else self.default
+        if self._workers is None:
+            async for chunk in self._play(step):
+                yield chunk
+            return
+        async with self._workers:
+            async for chunk in self._play(step):
+                yield chunk
+
+    async def _play(self, step: Step) -> AsyncIterator[Chunk]:
         if isinstance(step, Fail):
             raise step.error
         if step.stall_s:
             await asyncio.sleep(step.stall_s)
-        for text in step.chunks[: step.drop_after]:
+        for index, text in enumerate(step.chunks[: step.drop_after]):
             yield TextDelta(text)
+            if index == 0 and step.hold is not None:
+                await step.hold.wait()
             await asyncio.sleep(0)  # others run between chunks, as with a network stream
         if step.drop_after is not None:
             raise BackendError(DROPPED, backend=self.name, transient=True)
