@@ -436,16 +436,16 @@ async def until(condition, timeout: float = 30) -> None:
 async def test_waiting_in_line_longer_than_the_first_token_limit_is_no_failure(fast_resilience):
     # The backend generates one answer at a time, as the in-process model did with its worker threads:
     # without a line in front of it, the others waited inside it with their first-token timeout running.
-    release = asyncio.Event()
+    held = Reply(hold_after=1)
     backend = FakeBackend("local", models=("local-test",), capacity=1)
-    backend.script = [Reply(hold=release)]
+    backend.script = [held]
     resilience = one_at_a_time(fast_resilience, backend, first_token_s=0.3)
 
     first = asyncio.ensure_future(ask("first", backend, resilience))
     waiting = [asyncio.ensure_future(ask(f"waiting {i}", backend, resilience)) for i in range(4)]
     await until(lambda: resilience.admission("local").waiting == 4)
     await asyncio.sleep(1.0)  # each waits more than three first-token limits
-    release.set()
+    held.release.set()
     runs = await asyncio.gather(first, *waiting)
 
     assert [run.text for run in runs] == ["Hello, world!"] * 5
@@ -460,12 +460,12 @@ async def test_waiting_in_line_longer_than_the_first_token_limit_is_no_failure(f
 async def test_a_waiting_request_is_told_its_place_and_an_estimate_as_it_moves_up(fast_resilience):
     backend = FakeBackend("local", models=("local-test",))
     resilience = one_at_a_time(fast_resilience, backend)
-    release = asyncio.Event()
-    backend.script = [Reply(hold=release)]
+    held = Reply(hold_after=1)
+    backend.script = [held]
 
     runs = [asyncio.ensure_future(ask(f"message {i}", backend, resilience)) for i in range(4)]
     await until(lambda: resilience.admission("local").waiting == 3)
-    release.set()
+    held.release.set()
     *_, last = await asyncio.gather(*runs)
 
     assert [q.place for q in queued(last)] == [3, 2, 1]
@@ -477,8 +477,8 @@ async def test_a_waiting_request_is_told_its_place_and_an_estimate_as_it_moves_u
 async def test_a_request_stopped_while_it_waits_leaves_the_line_and_is_never_sent(fast_resilience):
     backend = FakeBackend("local", models=("local-test",))
     resilience = one_at_a_time(fast_resilience, backend)
-    release = asyncio.Event()
-    backend.script = [Reply(hold=release)]
+    held = Reply(hold_after=1)
+    backend.script = [held]
     stopped_events, behind_events = [], []
 
     first = asyncio.ensure_future(ask("first", backend, resilience))
@@ -487,7 +487,7 @@ async def test_a_request_stopped_while_it_waits_leaves_the_line_and_is_never_sen
     await until(lambda: [q.place for q in queued(behind_events)] == [2])
     stopped.cancel()  # the user pressed stop (or the API client went away)
     await until(lambda: [q.place for q in queued(behind_events)] == [2, 1])
-    release.set()
+    held.release.set()
     await asyncio.gather(first, behind)
 
     assert stopped.cancelled()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from router.backends.base import Backend
 from router.errors import BackendError
@@ -25,9 +25,9 @@ DROPPED = "the connection broke off"
 
 @dataclass(frozen=True)
 class Reply:
-    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, wait for
-    `hold` after it (the test decides when the answer goes on), or break off after `drop_after`
-    chunks (no usage then, as when a connection drops)."""
+    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, hold after
+    `hold_after` chunks until `release` is set (an answer still being generated), or break off
+    after `drop_after` chunks (no usage then, as when a connection drops)."""
 
     chunks: tuple[str, ...] = ("Hello", ", ", "world", "!")
     prompt_tokens: int = 11
@@ -35,7 +35,8 @@ class Reply:
     finish_reason: str = "stop"
     stall_s: float = 0.0
     drop_after: int | None = None
-    hold: asyncio.Event | None = None
+    hold_after: int | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,9 @@ class FakeBackend(Backend):
         if step.stall_s:
             await asyncio.sleep(step.stall_s)
         for index, text in enumerate(step.chunks[: step.drop_after]):
+            if index == step.hold_after:
+                await step.release.wait()
             yield TextDelta(text)
-            if index == 0 and step.hold is not None:
-                await step.hold.wait()
             await asyncio.sleep(0)  # others run between chunks, as with a network stream
         if step.drop_after is not None:
             raise BackendError(DROPPED, backend=self.name, transient=True)
