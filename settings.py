@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     foundry_model: str = Field("", alias="FOUNDRY_MODEL")
     foundry_enabled: bool = Field(True, alias="FOUNDRY_ENABLED")
     # Answers the in-process model generates at once; more wait in line (bench/bench_local_parallelism.py chose it).
-    foundry_max_parallel: int = Field(1, ge=1, alias="FOUNDRY_MAX_PARALLEL")
+    foundry_max_parallel: int = Field(2, ge=1, alias="FOUNDRY_MAX_PARALLEL")
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
     embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
