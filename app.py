@@ -80,6 +80,7 @@ if get_configured_oauth_providers():  # chainlit refuses an OAuth callback witho
 # --- HTTP routes beside Chainlit's -------------------------------------------------------------
 
 chat.use_private_upload_folder(settings.data_dir)
+chat.configure_sessions_without_nesting()  # concurrent connects no longer nest event loops (RecursionError)
 mount_webgpu_demo(http_app, settings)  # the in-browser models page at /webgpu
 install_sign_in_guard(http_app, sign_in.still_allowed)  # re-checks every session token; /access-denied
 install_file_route(http_app, data_layer)  # element files only for users who may see the thread

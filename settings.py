@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     models_file: Path | None = Field(None, alias="MODELS_FILE")
     foundry_model: str = Field("", alias="FOUNDRY_MODEL")
     foundry_enabled: bool = Field(True, alias="FOUNDRY_ENABLED")
+    # Answers the in-process model generates at once; more wait in line (bench/bench_local_parallelism.py chose it).
+    foundry_max_parallel: int = Field(2, ge=1, alias="FOUNDRY_MAX_PARALLEL")
     max_output_tokens: int = Field(512, alias="MAX_OUTPUT_TOKENS")
     embedding_model: str = Field("", alias="EMBEDDING_MODEL")
 
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     max_retry_wait_s: float = Field(10.0, ge=0, alias="MAX_RETRY_WAIT_S")
     breaker_failure_threshold: int = Field(3, ge=1, alias="BREAKER_FAILURE_THRESHOLD")
     breaker_cooldown_s: float = Field(30.0, gt=0, alias="BREAKER_COOLDOWN_S")
+    # Requests each remote provider (Ollama, Gemini, GPT) gets at once; more wait in line.
+    backend_max_parallel: int = Field(16, ge=1, alias="BACKEND_MAX_PARALLEL")
 
     # --- routing policy ------------------------------------------------------------
     # Share of "auto" messages meant for cloud models; calibrates the complexity threshold.

@@ -4,7 +4,7 @@
     if prepared.decision.needs_confirmation:                  # the chat asks; the API never gets here
         prepared = await pipeline.reroute(prepared, "send")  # or "local"
     async with pipeline.answer(prepared, step_id=...) as answer:
-        async for event in answer: ...                        # TextDelta, Notice, Completed
+        async for event in answer: ...                        # Queued, TextDelta, Notice, Completed
     # The chat's comparison: the same question answered by a model of the other class
     if kind := await pipeline.second_opinion_kind(prepared):
         again = await pipeline.second_opinion(prepared, kind)  # never a cloud model for a private conversation
@@ -242,10 +242,10 @@ class Pipeline:
 
     async def _account(self, prepared: Prepared, record: CallRecord, step_id: str, thread_id: str | None) -> None:
         observe_answer(record, prepared.question.source)
-        log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s, finish %s%s", record.model_id,
-                 record.prompt_tokens, record.completion_tokens,
-                 "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s, record.finish_reason,
-                 f", error: {record.error}" if record.error else "")
+        log.info("answered by %s: %d+%d tokens, first token %s s, total %.2f s (%.2f s in line), finish %s%s",
+                 record.model_id, record.prompt_tokens, record.completion_tokens,
+                 "n/a" if record.ttft_s is None else f"{record.ttft_s:.3f}", record.total_s, record.queued_s,
+                 record.finish_reason, f", error: {record.error}" if record.error else "")
         if self.engine is None:
             return
         usage = UsageRecord(

@@ -11,9 +11,9 @@ from chat.history import not_saved, resume, start
 from chat.projects import settings_changed
 from chat.services import Services, install
 from chat.welcome import chat_profiles, starters
-from chat.workarounds import install_route_fixes, use_private_upload_folder
+from chat.workarounds import configure_sessions_without_nesting, install_route_fixes, use_private_upload_folder
 
 __all__ = [
-    "Services", "chat_profiles", "install", "install_route_fixes", "not_saved", "on_message", "resume",
-    "settings_changed", "start", "starters", "use_private_upload_folder",
+    "Services", "chat_profiles", "configure_sessions_without_nesting", "install", "install_route_fixes",
+    "not_saved", "on_message", "resume", "settings_changed", "start", "starters", "use_private_upload_folder",
 ]

@@ -28,8 +28,8 @@ from chat.workarounds import action_callback
 from operations import LimitExceeded, bind_request_id, count_error
 from persistence import Project
 from router import (
-    ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, CallRecord, ChatMessage, Completed, Notice, RouteDecision,
-    TextDelta, describe_findings, describe_route,
+    ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, CallRecord, ChatMessage, Completed, Notice, Queued,
+    RouteDecision, TextDelta, describe_findings, describe_route,
 )
 from signin import is_admin
 
@@ -160,15 +160,22 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
     said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
     record: CallRecord | None = None
+    in_line = False  # the reply shows its place in line, which the first token replaces
     try:
         answer = services().pipeline.answer(prepared, step_id=reply.id, thread_id=cl.context.session.thread_id)
         async with answer:  # records usage however the answer ends (a stopped one too)
             async for event in answer:
-                if isinstance(event, TextDelta):
+                if isinstance(event, Queued):
+                    if not reply.content:  # a fallback's line after text was shown: the text stays
+                        await reply.stream_token(waiting_line(event), is_sequence=True)
+                        reply.content, in_line = "", True  # shown, but not part of the answer
+                elif isinstance(event, TextDelta):
                     said.append(event.text)
-                    await reply.stream_token(event.text)
+                    await reply.stream_token(event.text, is_sequence=in_line)
+                    in_line = False
                 elif isinstance(event, Notice):
-                    await reply.stream_token(f"\n\n> {event.text}\n\n")
+                    await reply.stream_token(f"\n\n> {event.text}\n\n", is_sequence=in_line)
+                    in_line = False
                 elif isinstance(event, Completed):
                     record = event.record
                     route.output = route_summary(decision, event.record)
@@ -232,6 +239,14 @@ async def _finish(reply: cl.Message, route: cl.Step, *, suffix: str = "") -> Non
     if suffix:
         reply.content += suffix
     await asyncio.shield(asyncio.gather(reply.send(), route.update()))
+
+
+def waiting_line(queued: Queued) -> str:
+    """The reply while the message waits: "⏳ 3rd in line for SmolLM2, about 12 s" (stop leaves the line)."""
+    place = queued.place
+    suffix = "th" if 10 <= place % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10, "th")
+    estimate = f", about {max(1, round(queued.estimate_s))} s" if queued.estimate_s is not None else ""
+    return f"⏳ {place}{suffix} in line for {queued.model}{estimate}"
 
 
 def _friendly(exc: BackendError) -> str:

@@ -19,6 +19,13 @@ Checked against chainlit==2.12.0 (requirements.txt). Re-test each with a newer v
 - Any route whose data-layer call fails because the database is down (the thread list, a
   thread...): 503 and "try again later", not 500.
 Each guard runs in front of Chainlit's route and hands the request over to it.
+4. Each socket connect that names a chat profile (the browser always does) built its session's
+   configuration by running the event loop re-entrantly (`run_until_complete` of the profiles
+   callback, allowed by the `nest_asyncio` Chainlit's CLI applies): other connects ran inside that
+   run and nested their own, so 60 sessions connecting at once piled up stacks until RecursionError
+   (logged from `get_user` of the sign-in check) and about a quarter of them were refused.
+   `configure_sessions_without_nesting` gives every session the app's configuration directly; the
+   nested run only looked for a profile's `config_overrides`, which this app's profiles never set.
 """
 
 from __future__ import annotations
@@ -107,6 +114,17 @@ def use_private_upload_folder(data_dir: Path) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="uploads-", dir=data_dir))
     chainlit.config.FILES_DIRECTORY = chainlit.server.FILES_DIRECTORY = folder
     return folder
+
+
+def configure_sessions_without_nesting() -> None:
+    """Workaround 4: a session's configuration without re-entering the event loop."""
+    from chainlit.config import config
+    from chainlit.session import WebsocketSession
+
+    def get_config(session: WebsocketSession):
+        return config
+
+    WebsocketSession.get_config = get_config
 
 
 def action_callback(name: str):

@@ -16,6 +16,9 @@ When a model fails mid-answer and another one finishes it, the answer marks the 
 `x-hybrid-model` name the model that finished it; a stream's headers go out before the
 first token, so there `x-hybrid-model` names the model the answer starts with, and each
 chunk's `model` names the model that wrote it.
+
+A busy model is no error: the request waits in its line (`router.admission`) and
+`x_hybrid.queued_s` says how long; a client that goes away meanwhile leaves the line.
 """
 
 from __future__ import annotations
@@ -150,7 +153,8 @@ def _route_headers(rid: str, decision: RouteDecision, model_id: str) -> dict[str
 
 def _route_info(decision: RouteDecision, record: CallRecord) -> dict:
     return {"backend": record.backend, "models": list(record.models), "route": decision.route,
-            "private": decision.private, "reasons": list(decision.reasons), "finish_reason": record.finish_reason}
+            "private": decision.private, "reasons": list(decision.reasons), "queued_s": round(record.queued_s, 3),
+            "finish_reason": record.finish_reason}
 
 
 def _openai_finish_reason(record: CallRecord) -> str:

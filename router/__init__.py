@@ -32,7 +32,7 @@ from router.explain import decision_record, describe_findings, describe_route
 from router.policy import RoutingPolicy
 from router.privacy import Finding, PrivacyReport, scan_text
 from router.types import (
-    CallRecord, ChatMessage, Chunk, Completed, GenerationParams, Health, Kind, Notice, RouterEvent,
+    CallRecord, ChatMessage, Chunk, Completed, GenerationParams, Health, Kind, Notice, Queued, RouterEvent,
     StreamEnd, TextDelta, Usage,
 )
 
@@ -41,7 +41,7 @@ __all__ = [
     "BackendUnavailable", "BadRequest", "CallRecord", "CatalogError", "ChatMessage", "Chunk",
     "Completed", "ComplexityScore", "ComplexityScorer", "ENGLISH_PRACTICE_MODE", "Finding", "GENERAL_MODE",
     "GenerationParams", "Health", "Kind", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",
-    "Notice", "PrivacyChoice", "PrivacyReport", "RateLimited", "RouteDecision", "RouteRequest", "Router",
+    "Notice", "PrivacyChoice", "PrivacyReport", "Queued", "RateLimited", "RouteDecision", "RouteRequest", "Router",
     "RouterEvent", "RoutingPolicy", "StreamEnd", "TextDelta", "Usage", "build_messages", "decision_record",
     "describe_findings", "describe_route", "find_gguf", "fit_to_context", "fits", "scan_text",
 ]

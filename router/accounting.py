@@ -47,6 +47,7 @@ class CallMeter:
     started: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     retries: int = 0
+    queued_s: float = 0.0
     attempts: list[Attempt] = field(default_factory=list)
 
     def begin(self, spec: ModelSpec, backend: str, messages: Sequence[ChatMessage]) -> Attempt:
@@ -82,4 +83,5 @@ class CallMeter:
             message_count=self.message_count,
             error=error,
             request_rejected=request_rejected,
+            queued_s=self.queued_s,
         )

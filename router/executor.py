@@ -1,8 +1,11 @@
 """Run a decision: stream from the first candidate that works, retry and fall back, account for it all.
 
 Per candidate (in the decision's order, so a private route never reaches a cloud model):
-skip it while its circuit breaker is open; otherwise stream under the first-token and
-whole-answer timeouts, retrying transient failures that happened before any text.
+skip it while its circuit breaker is open; otherwise wait in its line for a free slot
+(`router.admission`: `Queued` events say where the request stands; the wait is no
+failure and no timeout runs meanwhile), then stream under the first-token and
+whole-answer timeouts, retrying transient failures that happened before any text
+(in the same slot: a retry does not queue again behind everyone).
 A failure after text was shown is not retried on the same backend (it may fail the
 same way while the user waits): the next candidate continues the answer instead
 (`router.continuation` says how, and how the two parts are joined).
@@ -18,7 +21,9 @@ from contextlib import aclosing
 from functools import lru_cache
 
 from router.accounting import CallMeter
+from router.admission import Ticket
 from router.backends.base import Backend
+from router.catalog import ModelSpec
 from router.continuation import Seam, continuation_messages
 from router.conversation import fit_to_context
 from router.decision import RouteDecision
@@ -26,7 +31,7 @@ from router.errors import BackendError, BadRequest, NoBackendAvailable
 from router.repetition import RepetitionGuard
 from router.resilience import CircuitBreaker, Resilience, with_timeouts
 from router.types import (
-    CallRecord, ChatMessage, Completed, GenerationParams, Notice, RouterEvent, StreamEnd, TextDelta,
+    CallRecord, ChatMessage, Completed, GenerationParams, Notice, Queued, RouterEvent, StreamEnd, TextDelta,
 )
 
 log = logging.getLogger(__name__)
@@ -52,7 +57,8 @@ async def execute(
     resilience: Resilience | None = None,
     meter: CallMeter | None = None,
 ) -> AsyncIterator[RouterEvent]:
-    """Yield `TextDelta`s, `Notice`s when the user should know something, then one `Completed`.
+    """Yield `TextDelta`s, `Queued` while waiting for a slot, `Notice`s when the user should know something,
+    then one `Completed`.
 
     Raises `NoBackendAvailable` only when nothing was sent: the decision lists no model,
     or every one is disabled or paused by its breaker. Any failure after a request went
@@ -77,62 +83,75 @@ async def execute(
         if backend is None:
             problems.append(f"{spec.label} is not enabled.")
             continue
-        if not breaker.allow():
-            problems.append(
-                f"{spec.label} is paused after repeated failures ({breaker.last_error}; "
-                f"next try in {breaker.seconds_until_probe():.0f} s)."
-            )
+        if breaker.state == "open":
+            problems.append(_paused(spec, breaker))
             continue
-        if len(problems) > told:
-            verb = "Continuing" if shown else "Answering"
-            yield Notice(" ".join([*problems[told:], f"{verb} with {spec.label}."]))
-            told = len(problems)
-        # Trimmed for this model: a fallback may have a smaller context than the model first chosen.
-        fitting = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_tokens)
-        conversation = continuation_messages(fitting, "".join(shown)) if shown else list(fitting)
-        params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
-        retries = 0
-        while True:
-            attempt = meter.begin(spec, backend.name, conversation)
-            seam = Seam(spec.label, "".join(shown)) if shown else None
-            try:
-                async with aclosing(with_timeouts(
-                    backend.stream(conversation, params),
-                    first_item_s=timeouts.first_token_s, deadline=deadline, backend=backend.name,
-                )) as chunks:
-                    async for chunk in chunks:
-                        if isinstance(chunk, TextDelta):
-                            meter.text(attempt, chunk.text)
-                            if text := (seam.feed(chunk.text) if seam else chunk.text):
-                                shown.append(text)
-                                yield TextDelta(text)
-                        elif isinstance(chunk, StreamEnd):
-                            attempt.end = chunk
-                if seam and (text := seam.end()):
-                    shown.append(text)
-                    yield TextDelta(text)
-            except BackendError as error:
-                error.backend = error.backend or backend.name
-                log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
-                breaker.record_failure(error)  # a bad request is the caller's: the breaker does not count it
-                refused_by_all = refused_by_all and isinstance(error, BadRequest)
-                if attempt.parts:
-                    problems.append(f"{spec.label} stopped in the middle of the answer ({error.message}).")
+        admission = resilience.admission(spec.provider)
+        ticket = admission.join()
+        try:
+            if not ticket.admitted:  # waiting is not the backend's fault: no timeout runs, no breaker counts it
+                joined = time.monotonic()
+                async for queued in _until_admitted(ticket, spec.label):
+                    yield queued
+                waited = time.monotonic() - joined
+                meter.queued_s += waited
+                deadline += waited  # the time allowed for the answer counts from when it runs
+            if not breaker.allow():  # it opened, or another request is its probe, while this one waited
+                problems.append(_paused(spec, breaker))
+                continue
+            if len(problems) > told:
+                verb = "Continuing" if shown else "Answering"
+                yield Notice(" ".join([*problems[told:], f"{verb} with {spec.label}."]))
+                told = len(problems)
+            # Trimmed for this model: a fallback may have a smaller context than the model first chosen.
+            fitting = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_tokens)
+            conversation = continuation_messages(fitting, "".join(shown)) if shown else list(fitting)
+            params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
+            retries = 0
+            while True:
+                attempt = meter.begin(spec, backend.name, conversation)
+                seam = Seam(spec.label, "".join(shown)) if shown else None
+                try:
+                    async with aclosing(with_timeouts(
+                        backend.stream(conversation, params),
+                        first_item_s=timeouts.first_token_s, deadline=deadline, backend=backend.name,
+                    )) as chunks:
+                        async for chunk in chunks:
+                            if isinstance(chunk, TextDelta):
+                                meter.text(attempt, chunk.text)
+                                if text := (seam.feed(chunk.text) if seam else chunk.text):
+                                    shown.append(text)
+                                    yield TextDelta(text)
+                            elif isinstance(chunk, StreamEnd):
+                                attempt.end = chunk
+                    if seam and (text := seam.end()):
+                        shown.append(text)
+                        yield TextDelta(text)
+                except BackendError as error:
+                    error.backend = error.backend or backend.name
+                    log.warning("%s failed (%s): %s", spec.id, type(error).__name__, error.message)
+                    breaker.record_failure(error)  # a bad request is the caller's: the breaker does not count it
+                    refused_by_all = refused_by_all and isinstance(error, BadRequest)
+                    if attempt.parts:
+                        problems.append(f"{spec.label} stopped in the middle of the answer ({error.message}).")
+                        break
+                    delay = _retry_delay(resilience, breaker, error, retries, deadline)
+                    if delay is not None:
+                        retries += 1
+                        meter.retries += 1
+                        await asyncio.sleep(delay)
+                        continue
+                    problems.append(f"{spec.label} could not answer ({error.message}).")
                     break
-                delay = _retry_delay(resilience, breaker, error, retries, deadline)
-                if delay is not None:
-                    retries += 1
-                    meter.retries += 1
-                    await asyncio.sleep(delay)
-                    continue
-                problems.append(f"{spec.label} could not answer ({error.message}).")
-                break
-            except BaseException:
-                breaker.release_probe()  # the user stopped the answer: no verdict on the backend
-                raise
-            breaker.record_success()
-            yield Completed(meter.record(finish_reason=attempt.end.finish_reason if attempt.end else "stop"))
-            return
+                except BaseException:
+                    breaker.release_probe()  # the user stopped the answer: no verdict on the backend
+                    raise
+                breaker.record_success()
+                admission.leave(ticket)  # the next in line need not wait for the caller to read the end
+                yield Completed(meter.record(finish_reason=attempt.end.finish_reason if attempt.end else "stop"))
+                return
+        finally:
+            admission.leave(ticket)  # the slot goes to the next in line (retries above kept it)
 
     if not meter.attempts:
         raise NoBackendAvailable(" ".join(problems) or "no model can answer now")
@@ -219,3 +238,18 @@ def _retry_delay(
     if breaker.state == "open" and error.retry_after is None:
         return None
     return delay
+
+
+def _paused(spec: ModelSpec, breaker: CircuitBreaker) -> str:
+    return (f"{spec.label} is paused after repeated failures ({breaker.last_error}; "
+            f"next try in {breaker.seconds_until_probe():.0f} s).")
+
+
+async def _until_admitted(ticket: Ticket, label: str) -> AsyncIterator[Queued]:
+    """A `Queued` when the request joins the line and whenever it moves up, until it gets its slot."""
+    place = 0
+    while not ticket.admitted:
+        if ticket.place != place:
+            place = ticket.place
+            yield Queued(place, ticket.estimate_s, label)
+        await ticket.moved()

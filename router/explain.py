@@ -64,6 +64,8 @@ def _describe_call(record: CallRecord, labels: dict[str, str]) -> list[str]:
              f"First token: {'n/a' if record.ttft_s is None else f'{record.ttft_s:.2f} s'}",
              f"Total: {record.total_s:.2f} s",
              f"Messages sent: {record.message_count}"]
+    if record.queued_s:
+        lines.append(f"Waited in line: {record.queued_s:.2f} s")
     if record.retries:
         lines.append(f"Retries: {record.retries}")
     return lines

@@ -26,7 +26,8 @@ def _foundry_local(settings: Settings, catalog: ModelCatalog) -> Backend:
     model = spec.model if spec else EMBEDDED_MODEL_NAME
     if model == EMBEDDED_MODEL_NAME:
         model = str(embedded_model_dir(settings.models_dir))
-    return FoundryLocalBackend(model=model, app_data_dir=settings.data_dir / "foundry")
+    return FoundryLocalBackend(model=model, app_data_dir=settings.data_dir / "foundry",
+                               max_parallel=settings.foundry_max_parallel)
 
 
 def _ollama(settings: Settings, catalog: ModelCatalog) -> Backend:

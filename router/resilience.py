@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from router.admission import Admission
 from router.errors import AuthenticationFailed, BackendError, BackendTimeout, BadRequest, RateLimited
 from settings import Settings
 
@@ -122,13 +123,20 @@ class CircuitBreaker:
 
 @dataclass
 class Resilience:
-    """The resilience settings of one process and the breakers of its backends (shared by all users)."""
+    """The resilience settings of one process, and the breakers and lines of its backends (shared by all users).
+
+    `max_parallel` names backends with their own concurrency limit (the in-process model);
+    every other backend takes `default_max_parallel` requests at once.
+    """
 
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     failure_threshold: int = 3
     cooldown_s: float = 30.0
+    max_parallel: dict[str, int] = field(default_factory=dict)
+    default_max_parallel: int = 16
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    admissions: dict[str, Admission] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resilience:
@@ -137,12 +145,20 @@ class Resilience:
             retry=RetryPolicy(max_retries=settings.max_retries, max_wait_s=settings.max_retry_wait_s),
             failure_threshold=settings.breaker_failure_threshold,
             cooldown_s=settings.breaker_cooldown_s,
+            max_parallel={"foundry-local": settings.foundry_max_parallel},
+            default_max_parallel=settings.backend_max_parallel,
         )
 
     def breaker(self, backend_name: str) -> CircuitBreaker:
         if backend_name not in self.breakers:
             self.breakers[backend_name] = CircuitBreaker(self.failure_threshold, self.cooldown_s)
         return self.breakers[backend_name]
+
+    def admission(self, backend_name: str) -> Admission:
+        if backend_name not in self.admissions:
+            limit = self.max_parallel.get(backend_name, self.default_max_parallel)
+            self.admissions[backend_name] = Admission(limit)
+        return self.admissions[backend_name]
 
 
 async def with_timeouts(

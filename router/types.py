@@ -79,6 +79,18 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Queued:
+    """The answer waits for a free slot of `model` (its label): `place` 1 is next, `estimate_s` None: unknown yet.
+
+    Sent when the request joins the line and each time it moves up; waiting is not a failure.
+    """
+
+    place: int
+    estimate_s: float | None
+    model: str
+
+
+@dataclass(frozen=True)
 class CallRecord:
     """Accounting of one answer, returned with the end of the router's stream."""
 
@@ -101,6 +113,8 @@ class CallRecord:
     #: Every model tried refused the request itself (too long, invalid text) before any answer:
     #: the caller's to fix (the API answers 400), not a failure of the backends.
     request_rejected: bool = False
+    #: Seconds spent waiting in backends' lines for a free slot (included in `ttft_s` and `total_s`).
+    queued_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -110,4 +124,4 @@ class Completed:
     record: CallRecord
 
 
-RouterEvent = Union[TextDelta, Notice, Completed]
+RouterEvent = Union[TextDelta, Notice, Queued, Completed]

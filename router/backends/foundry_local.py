@@ -66,7 +66,11 @@ class FoundryLocalBackend(Backend):
         name: str = "foundry-local",
         max_parallel: int = 4,
     ) -> None:
-        """`model` is a catalog alias (e.g. "phi-4-mini") or the path of a local model folder."""
+        """`model` is a catalog alias (e.g. "phi-4-mini") or the path of a local model folder.
+
+        `max_parallel` worker threads generate at once; the router's admission control
+        (`router.admission`) lets no more requests in, so none waits here with its timeout running.
+        """
         self.name = name
         self._model_ref = model
         self._app_data_dir = app_data_dir

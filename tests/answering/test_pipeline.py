@@ -18,7 +18,8 @@ from knowledge import KnowledgeBase
 from operations import LimitExceeded, Limits
 from persistence import UsageRecord, UsageSummary, record_usage, usage_summary
 from router import (
-    GENERAL_MODE, ChatMessage, Completed, ModelCatalog, ModelSpec, Notice, Router, TextDelta, build_messages, fits,
+    GENERAL_MODE, ChatMessage, Completed, ModelCatalog, ModelSpec, Notice, Queued, Router, TextDelta, build_messages,
+    fits,
 )
 from settings import Settings, get_settings
 from tests.support.clock import Clock
@@ -322,6 +323,39 @@ async def test_an_answer_the_user_stops_is_recorded_with_what_was_generated_so_f
     (row,) = await usage_of(pipeline)
     assert row.messages == 1
     assert 0 < row.completion_tokens < 50, "the three words generated, estimated (no usage came)"
+    assert answers_counted() == counted + 1
+
+
+async def test_a_message_stopped_while_it_waits_in_line_leaves_it_and_costs_nothing(pipeline, local):
+    pipeline.router.resilience.max_parallel[local.name] = 1  # the local model answers one message at a time
+    held = Reply(hold_after=1)
+    local.script = [held]
+    first = await pipeline.prepare(ALICE, Question(chat("first")))
+    second = await pipeline.prepare(ALICE, Question(chat("second")))
+    counted = answers_counted()
+    shown: list = []
+
+    async def render(prepared, step_id: str, into: list) -> None:
+        async with pipeline.answer(prepared, step_id=step_id) as answer:
+            async for event in answer:
+                into.append(event)
+
+    answering = asyncio.create_task(render(first, "first", []))
+    waiting = asyncio.create_task(render(second, "waiting", shown))
+    while not any(isinstance(event, Queued) for event in shown):
+        await asyncio.sleep(0.01)
+    waiting.cancel()  # the stop button
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    line = pipeline.router.resilience.admission(local.name)
+    assert (line.waiting, line.running) == (0, 1), "out of the line; the first answer still runs"
+    held.release.set()
+    await answering
+
+    assert [request.messages[-1].content for request in local.requests] == ["first"]
+    assert [event.place for event in shown if isinstance(event, Queued)] == [1]
+    (row,) = await usage_of(pipeline)
+    assert row.messages == 1, "only the answer that ran is billed"
     assert answers_counted() == counted + 1
 
 

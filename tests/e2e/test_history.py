@@ -20,7 +20,8 @@ from tests.support.socketio_client import ChatSession, ConnectionRefused, sign_i
 pytestmark = pytest.mark.e2e
 
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
-ENV = {"CHAT_USERS": ",".join(f"{u}:{p}" for u, p in USERS.items()), "MAX_OUTPUT_TOKENS": "12"}
+ENV = {"CHAT_USERS": ",".join(f"{u}:{p}" for u, p in USERS.items()), "MAX_OUTPUT_TOKENS": "12",
+       "OLLAMA_ENABLED": "false"}  # the embedded model alone
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -81,6 +82,8 @@ async def test_another_user_can_neither_list_open_resume_nor_delete_a_chat(datab
 
 
 async def test_one_hundred_concurrent_sessions_lose_no_message(database):
+    """On the embedded model alone, which answers one message at a time: the others wait their turn, see
+    their place in line, and are all answered by the model (no timeout, no paused model, nothing lost)."""
     sessions, turns = 100, 3
     with start(database) as server:
         cookies = await sign_in(server.url, "alice", USERS["alice"])
@@ -107,8 +110,21 @@ async def test_one_hundred_concurrent_sessions_lose_no_message(database):
             steps = thread["steps"]
             assert [s["output"] for s in steps if s["type"] == "user_message"] == texts
             answers = [s["output"] for s in steps if s["type"] == "assistant_message"]
-            assert len(answers) == turns and all(a and not a.startswith("No model") for a in answers)
+            assert len(answers) == turns and all(a and not _failed(a) for a in answers), answers
     finally:
         await layer.engine.dispose()
+    waited = [chat for chat in chats if any("Waited in line" in route for route in _routes(chat))]
+    assert len(waited) > sessions // 2, "most sessions had to wait: the model answers one message at a time"
+    assert all(any(" in line for " in shown for shown in chat.streamed) for chat in waited), \
+        "every session that waited was shown its place"
     print(f"\n{sessions * turns} messages from {sessions} sessions in {elapsed:.1f} s "
-          f"({sessions * turns / elapsed:.1f} messages/s)")
+          f"({sessions * turns / elapsed:.1f} messages/s), {len(waited)} sessions waited in line")
+
+
+def _failed(answer: str) -> bool:
+    """An answer that says the model failed, was paused or was too busy, instead of answering."""
+    return any(sign in answer for sign in ("could not answer", "No model", "paused", "busy"))
+
+
+def _routes(chat: ChatSession) -> list[str]:
+    return [m["output"] for m in chat.messages if m.get("name") == "Route" and m.get("output")]

@@ -7,6 +7,7 @@ is locked after too many wrong passwords. A valid token is accepted (the control
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,7 @@ import pytest
 import socketio
 
 from tests.support.app_server import AppServer, chat_users
+from tests.support.socketio_client import ChatSession, sign_in
 
 USERS = {"alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3", "dave": "dave-pw-4"}
 # alice (the first user) is the local admin; dave has an account but the policy leaves him out.
@@ -157,3 +159,18 @@ def test_the_app_does_not_start_without_an_auth_secret(tmp_path):
             pass
     assert "CHAINLIT_AUTH_SECRET is not set" in str(exited.value)
     assert "chainlit create-secret" in str(exited.value)
+
+
+async def test_sixty_sessions_connecting_at_once_with_a_chat_profile_all_connect(app):
+    # The browser always sends its chat profile. Chainlit 2.12 read the profile's configuration by running
+    # the event loop re-entrantly inside each connect; concurrent connects nested in one another until
+    # RecursionError (from `get_user` in the sign-in check), and those sessions were refused.
+    cookies = await sign_in(app.url, "alice", USERS["alice"])
+    chats = [ChatSession(app.url, cookies, chat_profile="Auto") for _ in range(60)]
+    try:
+        results = await asyncio.gather(*(chat.connect() for chat in chats), return_exceptions=True)
+    finally:
+        await asyncio.gather(*(chat.close() for chat in chats))
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert not refused, f"{len(refused)} of 60 sessions could not connect: {refused[0]!r}"
+    assert "RecursionError" not in app.log()

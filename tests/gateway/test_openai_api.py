@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import openai
 import pytest
 from sqlalchemy import text
@@ -9,7 +11,7 @@ from sqlalchemy import text
 from gateway.api_keys import issue_key, revoke_key
 from persistence import usage_summary
 from tests.support.fake_servers import Fail, Reply
-from tests.support.gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY
+from tests.support.gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY, start_gateway
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -226,3 +228,22 @@ async def test_an_answer_that_loops_ends_normally_without_the_loop(running, stre
         text_ = final.choices[0].message.content
     assert text_ == "Opening hours:\nThe website is 11:60; 12:30\n"
     assert final.choices[0].finish_reason == "stop" and final.x_hybrid["finish_reason"] == "repetition"
+
+
+async def test_a_request_for_a_busy_model_waits_its_turn_and_reports_the_wait(tmp_path):
+    async for running in start_gateway(tmp_path, BACKEND_MAX_PARALLEL=1):
+        held = Reply(hold_after=2)
+        running.local.script = [held]
+        client = running.client()
+        first = asyncio.ensure_future(client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO))
+        second = asyncio.ensure_future(client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO))
+        line = running.gateway.router.resilience.admission("ollama")
+        while line.waiting < 1:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        held.release.set()
+        answers = await asyncio.gather(first, second)
+
+    assert [a.choices[0].message.content for a in answers] == ["Hello, world!"] * 2, "waiting is no error"
+    assert sorted(a.x_hybrid["queued_s"] for a in answers)[0] == 0
+    assert sorted(a.x_hybrid["queued_s"] for a in answers)[1] >= 0.5

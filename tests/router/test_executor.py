@@ -7,6 +7,7 @@ the first-token limit, and the real local model finishing an answer a provider b
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -23,7 +24,7 @@ from router.errors import AuthenticationFailed, BackendError, BadRequest, NoBack
 from router.executor import REPETITION_NOTICE, AnswerStream, execute
 from router.resilience import CircuitBreaker, RetryPolicy
 from router.tokens import estimate_tokens
-from router.types import ChatMessage, Completed, Notice, TextDelta
+from router.types import ChatMessage, Completed, Notice, Queued, TextDelta
 from tests.support import fake_servers as wire
 from tests.support.clock import Clock
 from tests.support.fake_backend import DROPPED, Fail, FakeBackend, Reply
@@ -416,3 +417,122 @@ async def test_an_answer_that_starts_to_loop_is_stopped_before_the_loop_is_shown
     assert result.record.finish_reason == "repetition" and answer.record() is result.record
     assert result.record.completion_tokens == estimate_tokens("Opening hours:\n" + line * 2), \
         "billed for what the model generated until it was stopped"
+
+
+# --- admission: a line in front of each backend ---------------------------------------------------------------
+
+
+def one_at_a_time(resilience, backend: FakeBackend, *, first_token_s: float = 0.3, max_retries: int = 2):
+    """`backend` takes one request at a time (others wait in its line); a short first-token limit."""
+    return dataclasses.replace(impatient(resilience, max_retries, first_token_s), max_parallel={backend.name: 1})
+
+
+async def ask(text: str, backend: FakeBackend, resilience, events: list | None = None) -> Run:
+    """One message answered by `backend`; `events` fills up while it runs (for a test that watches)."""
+    decision = RouteDecision((spec_for(backend.name, backend.model_names[0]),), private=False, reasons=("test",))
+    events = [] if events is None else events
+    async for event in execute(decision, [ChatMessage("user", text)], {backend.name: backend}, max_tokens=64,
+                               temperature=0, resilience=resilience):
+        events.append(event)
+    return Run(events)
+
+
+def queued(run_or_events) -> list[Queued]:
+    events = run_or_events.events if isinstance(run_or_events, Run) else run_or_events
+    return [e for e in events if isinstance(e, Queued)]
+
+
+async def until(condition, timeout: float = 30) -> None:
+    async def poll():
+        while not condition():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_waiting_in_line_longer_than_the_first_token_limit_is_no_failure(fast_resilience):
+    # The backend generates one answer at a time, as the in-process model did with its worker threads:
+    # without a line in front of it, the others waited inside it with their first-token timeout running.
+    held = Reply(hold_after=1)
+    backend = FakeBackend("local", models=("local-test",), capacity=1)
+    backend.script = [held]
+    resilience = one_at_a_time(fast_resilience, backend, first_token_s=0.3)
+
+    first = asyncio.ensure_future(ask("first", backend, resilience))
+    waiting = [asyncio.ensure_future(ask(f"waiting {i}", backend, resilience)) for i in range(4)]
+    await until(lambda: resilience.admission("local").waiting == 4)
+    await asyncio.sleep(1.0)  # each waits more than three first-token limits
+    held.release.set()
+    runs = await asyncio.gather(first, *waiting)
+
+    assert [run.text for run in runs] == ["Hello, world!"] * 5
+    assert all(not run.record.error and run.record.retries == 0 for run in runs)
+    breaker = resilience.breaker("local")
+    assert (breaker.state, breaker.consecutive_failures) == ("closed", 0)
+    assert all(run.record.queued_s >= 0.9 for run in runs[1:]) and runs[0].record.queued_s == 0
+    assert [r.messages[-1].content for r in backend.requests] == ["first", *(f"waiting {i}" for i in range(4))], \
+        "first come, first served"
+
+
+async def test_a_waiting_request_is_told_its_place_and_an_estimate_as_it_moves_up(fast_resilience):
+    backend = FakeBackend("local", models=("local-test",))
+    resilience = one_at_a_time(fast_resilience, backend)
+    held = Reply(hold_after=1)
+    backend.script = [held]
+
+    runs = [asyncio.ensure_future(ask(f"message {i}", backend, resilience)) for i in range(4)]
+    await until(lambda: resilience.admission("local").waiting == 3)
+    held.release.set()
+    *_, last = await asyncio.gather(*runs)
+
+    assert [q.place for q in queued(last)] == [3, 2, 1]
+    assert queued(last)[0].estimate_s is None, "nothing was timed before the first answer ended"
+    assert all(q.estimate_s > 0 for q in queued(last)[1:]), "then the recent answers' times give an estimate"
+    assert {q.model for q in queued(last)} == {"Local Model"}
+
+
+async def test_a_request_stopped_while_it_waits_leaves_the_line_and_is_never_sent(fast_resilience):
+    backend = FakeBackend("local", models=("local-test",))
+    resilience = one_at_a_time(fast_resilience, backend)
+    held = Reply(hold_after=1)
+    backend.script = [held]
+    stopped_events, behind_events = [], []
+
+    first = asyncio.ensure_future(ask("first", backend, resilience))
+    stopped = asyncio.ensure_future(ask("stopped", backend, resilience, stopped_events))
+    behind = asyncio.ensure_future(ask("behind", backend, resilience, behind_events))
+    await until(lambda: [q.place for q in queued(behind_events)] == [2])
+    stopped.cancel()  # the user pressed stop (or the API client went away)
+    await until(lambda: [q.place for q in queued(behind_events)] == [2, 1])
+    held.release.set()
+    await asyncio.gather(first, behind)
+
+    assert stopped.cancelled()
+    assert [r.messages[-1].content for r in backend.requests] == ["first", "behind"]
+    line = resilience.admission("local")
+    assert (line.waiting, line.running) == (0, 0)
+
+
+async def test_a_retry_keeps_its_slot_instead_of_queueing_behind_everyone(fast_resilience):
+    backend = FakeBackend("local", models=("local-test",))
+    resilience = one_at_a_time(fast_resilience, backend)
+    backend.script = [Fail(server_error())]
+
+    runs = [asyncio.ensure_future(ask(f"message {i}", backend, resilience)) for i in range(3)]
+    await asyncio.gather(*runs)
+
+    assert [r.messages[-1].content for r in backend.requests] == ["message 0", "message 0", "message 1", "message 2"]
+
+
+async def test_real_failures_of_running_requests_still_open_the_breaker(fast_resilience):
+    backend = FakeBackend("local", models=("local-test",), default=Reply(stall_s=10))
+    resilience = one_at_a_time(fast_resilience, backend, first_token_s=0.2, max_retries=0)
+
+    results = await asyncio.gather(*(ask(f"message {i}", backend, resilience) for i in range(5)),
+                                   return_exceptions=True)
+
+    timed_out = [r for r in results if isinstance(r, Run)]
+    paused = [r for r in results if isinstance(r, NoBackendAvailable)]
+    assert len(timed_out) == 3 and all("no first token within 0.2 s" in r.record.error for r in timed_out), \
+        "each running request's first-token limit counted from its send"
+    assert len(paused) == 2 and all("paused after repeated failures" in str(e) for e in paused)
+    assert resilience.breaker("local").state == "open" and len(backend.requests) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from router.catalog import ModelCatalog
 from router.complexity import ComplexityScore
@@ -70,3 +71,12 @@ def test_route_text_names_every_model_that_answered():
     text = describe_route(route("Explain a hash map.", profile="gpt-4.1-mini"), record)
     assert "\nAnswered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)\nTokens: 40 prompt + 30 answer\n" in text
     assert "falling back from smollm2-135m" not in text
+
+
+def test_route_text_says_how_long_the_message_waited_in_line():
+    record = CallRecord(backend="foundry-local", model_id="smollm2-135m", model="smollm2-135m-instruct",
+                        prompt_tokens=40, completion_tokens=30, cost_usd=0.0, ttft_s=12.6, total_s=14.0,
+                        models=("smollm2-135m",), message_count=2, queued_s=12.25)
+    text = describe_route(route("Explain a hash map."), record)
+    assert "\nTotal: 14.00 s\nMessages sent: 2\nWaited in line: 12.25 s" in text
+    assert "Waited in line" not in describe_route(route("Explain a hash map."), replace(record, queued_s=0.0))

@@ -112,6 +112,13 @@ def test_resilience_from_settings_and_one_breaker_per_backend():
     assert resilience.breaker("a").failure_threshold == 9
 
 
+def test_the_in_process_model_and_remote_providers_get_their_own_concurrency_limits():
+    resilience = Resilience.from_settings(Settings(FOUNDRY_MAX_PARALLEL=3, BACKEND_MAX_PARALLEL=12))
+    assert resilience.admission("foundry-local").limit == 3
+    assert resilience.admission("gemini").limit == resilience.admission("openai").limit == 12
+    assert resilience.admission("gemini") is resilience.admission("gemini") is not resilience.admission("openai")
+
+
 async def _slow(first_delay: float, then: list[float], closed: list[bool]):
     try:
         await asyncio.sleep(first_delay)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from router.backends.base import Backend
 from router.errors import BackendError
@@ -25,8 +25,9 @@ DROPPED = "the connection broke off"
 
 @dataclass(frozen=True)
 class Reply:
-    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, or
-    break off after `drop_after` chunks (no usage then, as when a connection drops)."""
+    """Stream `chunks`, then the usage; optionally wait `stall_s` before the first chunk, hold after
+    `hold_after` chunks until `release` is set (an answer still being generated), or break off
+    after `drop_after` chunks (no usage then, as when a connection drops)."""
 
     chunks: tuple[str, ...] = ("Hello", ", ", "world", "!")
     prompt_tokens: int = 11
@@ -34,6 +35,8 @@ class Reply:
     finish_reason: str = "stop"
     stall_s: float = 0.0
     drop_after: int | None = None
+    hold_after: int | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,15 @@ class Request:
 
 
 class FakeBackend(Backend):
-    """A scripted backend, always available, that serves `models`."""
+    """A scripted backend, always available, that serves `models`.
+
+    With a `capacity`, it generates that many answers at once and the others wait inside it
+    before their first chunk, as requests wait for the in-process model's worker threads.
+    """
 
     def __init__(
         self, name: str = "fake", kind: Kind = "cloud", *, models: tuple[str, ...] = ("fake-model",),
-        default: Step | None = None,
+        default: Step | None = None, capacity: int | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -68,6 +75,7 @@ class FakeBackend(Backend):
         self.script: list[Step] = []
         self.default: Step = default or Reply()
         self.requests: list[Request] = []
+        self._workers = asyncio.Semaphore(capacity) if capacity else None
 
     async def health(self) -> Health:
         return Health(True, models=self.model_names)
@@ -78,11 +86,22 @@ class FakeBackend(Backend):
     async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[Chunk]:
         self.requests.append(Request(tuple(messages), params, time.monotonic()))
         step = self.script.pop(0) if self.script else self.default
+        if self._workers is None:
+            async for chunk in self._play(step):
+                yield chunk
+            return
+        async with self._workers:
+            async for chunk in self._play(step):
+                yield chunk
+
+    async def _play(self, step: Step) -> AsyncIterator[Chunk]:
         if isinstance(step, Fail):
             raise step.error
         if step.stall_s:
             await asyncio.sleep(step.stall_s)
-        for text in step.chunks[: step.drop_after]:
+        for index, text in enumerate(step.chunks[: step.drop_after]):
+            if index == step.hold_after:
+                await step.release.wait()
             yield TextDelta(text)
             await asyncio.sleep(0)  # others run between chunks, as with a network stream
         if step.drop_after is not None:

@@ -48,6 +48,7 @@ class ChatSession:
         self.messages: list[dict[str, Any]] = []  # every new_message/update_message the server sent
         self.toasts: list[dict[str, Any]] = []  # {"message", "type"}
         self.actions: list[dict[str, Any]] = []  # the buttons sent with messages
+        self.streamed: list[str] = []  # what streaming messages showed: each start's text, then each token
         self.asks: list[dict[str, Any]] = []  # {"msg", "spec"} of every question the server asked
         self.commands: list[list[dict[str, Any]]] = []  # every set of composer commands the server sent
         self.answer_ask: Callable[[dict[str, Any]], Any] | None = None  # its return value is the reply
@@ -70,6 +71,14 @@ class ChatSession:
         for event, into in (("new_message", self.messages), ("update_message", self.messages),
                             ("toast", self.toasts), ("action", self.actions), ("set_commands", self.commands)):
             sio.on(event, keep(into))
+
+        @sio.on("stream_start")
+        async def _stream_start(step: dict) -> None:
+            self.streamed.append(step.get("output") or "")
+
+        @sio.on("stream_token")
+        async def _stream_token(token: dict) -> None:
+            self.streamed.append(token.get("token") or "")
 
         @sio.on("ask")
         async def _ask(ask: dict) -> Any:
