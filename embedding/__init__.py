@@ -4,10 +4,11 @@
 sentence-transformers when `EMBEDDING_BACKEND=torch`) and hands every caller the same instance.
 """
 
-from embedding._embedder import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
+from embedding._embedder import MAX_TOKENS, Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
 from embedding._onnx_export import ensure_onnx_int8, onnx_int8_path
 
 __all__ = [
+    "MAX_TOKENS",
     "Embedder",
     "OnnxEmbedder",
     "TorchEmbedder",

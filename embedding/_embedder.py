@@ -42,20 +42,27 @@ class Embedder:
         *,
         batch_size: int = BATCH_SIZE,
         on_batch: Callable[[int], None] | None = None,
+        max_tokens: int = MAX_TOKENS,
     ) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text; `on_batch(texts_done)` after each batch."""
+        """Unit-length float32 vectors, one row per text; `on_batch(texts_done)` after each batch.
+
+        `max_tokens` (up to `MAX_TOKENS`) cuts each text shorter: the cost grows with the tokens
+        read, and the router reads only a prompt's beginning to stay within milliseconds.
+        """
+        if not 2 < max_tokens <= MAX_TOKENS:
+            raise ValueError(f"max_tokens must be between 3 and {MAX_TOKENS}, not {max_tokens}")
         rows: list[np.ndarray] = []
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
             with self._lock:
-                rows.append(self._encode(batch))
+                rows.append(self._encode(batch, max_tokens))
             if on_batch is not None:
                 on_batch(start + len(batch))
         if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack(rows).astype(np.float32, copy=False)
 
-    def _encode(self, batch: list[str]) -> np.ndarray:
+    def _encode(self, batch: list[str], max_tokens: int) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -69,7 +76,8 @@ class TorchEmbedder(Embedder):
         self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension() or 0)
 
-    def _encode(self, batch: list[str]) -> np.ndarray:
+    def _encode(self, batch: list[str], max_tokens: int) -> np.ndarray:
+        self._model.max_seq_length = max_tokens  # safe: `embed` encodes one batch at a time
         return self._model.encode(batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True)
 
 
@@ -83,19 +91,23 @@ class OnnxEmbedder(Embedder):
 
         self._tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         # onnxruntime counts the machine's cores, not the ones this process may use: pinned to
         # one CPU, two spinning threads made one short prompt take 60 ms instead of a few
         options.intra_op_num_threads = len(os.sched_getaffinity(0))
         self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self.dimension = int(self._encode(["dimension probe"]).shape[1])
+        self.dimension = int(self._encode(["dimension probe"], MAX_TOKENS).shape[1])
 
-    def _encode(self, batch: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(batch)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _encode(self, batch: list[str], max_tokens: int) -> np.ndarray:
+        rows = []
+        for encoding in self._tokenizer.encode_batch(batch):
+            tokens = encoding.ids[: sum(encoding.attention_mask)]
+            rows.append(tokens if len(tokens) <= max_tokens else tokens[: max_tokens - 1] + tokens[-1:])  # keep [SEP]
+        ids = np.zeros((len(rows), max(map(len, rows))), dtype=np.int64)  # 0 = [PAD]
+        mask = np.zeros_like(ids)
+        for row, tokens in enumerate(rows):
+            ids[row, : len(tokens)], mask[row, : len(tokens)] = tokens, 1
         inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, inputs)[0]
         weights = mask[..., None].astype(np.float32)

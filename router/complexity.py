@@ -121,6 +121,8 @@ class NeighbourModel:
     row_weights: np.ndarray  # (rows,) > 0
     temperature: float
     quantiles: np.ndarray
+    #: Tokens of a prompt's beginning the embeddings read (the embedding's cost grows with them).
+    max_tokens: int
 
     def predict(self, queries: np.ndarray, *, leave_out: np.ndarray | None = None) -> np.ndarray:
         """Scores of unit-vector `queries`; `leave_out[i]` is a row query i may not vote for (training quantiles)."""
@@ -149,6 +151,7 @@ class ComplexityWeights:
             "neighbour_targets": n.targets.astype(np.float32),
             "neighbour_row_weights": n.row_weights.astype(np.float32),
             "neighbour_temperature": np.array([n.temperature]),
+            "neighbour_max_tokens": np.array([n.max_tokens]),
             "neighbour_quantiles": n.quantiles,
             "heuristic_coef": h.coef, "heuristic_intercept": np.array([h.intercept]),
             "heuristic_mean": h.mean, "heuristic_scale": h.scale, "heuristic_quantiles": h.quantiles,
@@ -168,6 +171,7 @@ class ComplexityWeights:
                 row_weights=data["neighbour_row_weights"].astype(np.float32),
                 temperature=float(data["neighbour_temperature"][0]),
                 quantiles=data["neighbour_quantiles"].astype(np.float64),
+                max_tokens=int(data["neighbour_max_tokens"][0]),
             )
             heuristic = LinearModel(
                 coef=data["heuristic_coef"].astype(np.float64), intercept=float(data["heuristic_intercept"][0]),
@@ -242,11 +246,18 @@ class ComplexityScorer:
             return []
         embedder = self._ensure_embedder()
         if embedder is not None:
-            return self.score_embedded(embedder.embed(list(prompts), batch_size=batch_size))
+            return self.score_embedded(self.embed(prompts, batch_size=batch_size))
         values = self.weights.heuristic.predict(cheap_features(prompts))
         threshold = self.threshold_for(method="heuristic")
         note = f"embedding model unavailable ({self._embedder_error}); length/character heuristic used"
         return [ComplexityScore(float(v), "heuristic", threshold, self.cloud_share, note) for v in values]
+
+    def embed(self, prompts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """The prompts' embeddings as the weights expect them (their first `max_tokens` tokens)."""
+        embedder = self._ensure_embedder()
+        if embedder is None:
+            raise RuntimeError(f"no embedder: {self._embedder_error}")
+        return embedder.embed(list(prompts), batch_size=batch_size, max_tokens=self.weights.neighbours.max_tokens)
 
     def score_embedded(self, embeddings: np.ndarray) -> list[ComplexityScore]:
         """Scores from unit embeddings computed elsewhere (cached ones: notebooks, evaluations)."""

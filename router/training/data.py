@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedding import Embedder
+from embedding import MAX_TOKENS, Embedder
 from settings import PROJECT_ROOT
 
 DEFAULT_CACHE_DIR = PROJECT_ROOT / "data" / "cache" / "complexity"
@@ -122,14 +122,15 @@ def load_labelled(*paths: Path, weighted: Sequence[tuple[Path, float]] = ()) -> 
     return LabelledPrompts(list(ids), list(prompts), list(origins), np.array(strong), np.array(weak), np.array(weights))
 
 
-def cached_embeddings(prompts: Sequence[str], embedder: Embedder, cache_dir: Path = DEFAULT_CACHE_DIR) -> np.ndarray:
-    """Unit sentence embeddings of `prompts`; each prompt is embedded once per embedder, then read from the cache.
+def cached_embeddings(prompts: Sequence[str], embedder: Embedder, cache_dir: Path = DEFAULT_CACHE_DIR, *,
+                      max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """Unit sentence embeddings of `prompts`' first `max_tokens` tokens, computed once per embedder, then cached.
 
     The cache is per prompt (a new feedback file embeds only its own prompts). Each prompt is
     embedded alone, as the router embeds a message: the int8 model quantises activations per
     batch, so batching would shift the vectors slightly from what the app sees.
     """
-    folder = cache_dir / hashlib.sha256(embedder.name.encode()).hexdigest()[:16]
+    folder = cache_dir / hashlib.sha256(f"{embedder.name} {max_tokens}".encode()).hexdigest()[:16]
     keys_file, vectors_file = folder / "prompts.npy", folder / "vectors.npy"
     keys = [hashlib.sha256(prompt.encode("utf-8")).digest()[:16] for prompt in prompts]
     known_keys: list[bytes] = []
@@ -142,7 +143,8 @@ def cached_embeddings(prompts: Sequence[str], embedder: Embedder, cache_dir: Pat
         from tqdm import tqdm
 
         with tqdm(total=len(missing), desc="embedding prompts", unit="prompt", disable=len(missing) < 1000) as bar:
-            fresh = embedder.embed(list(missing.values()), batch_size=1, on_batch=lambda done: bar.update(done - bar.n))
+            fresh = embedder.embed(list(missing.values()), batch_size=1, max_tokens=max_tokens,
+                                   on_batch=lambda done: bar.update(done - bar.n))
         row_of |= {key: len(known_keys) + i for i, key in enumerate(missing)}
         known_keys, known = known_keys + list(missing), np.vstack([known, fresh])
         folder.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from embedding import shared_embedder
 from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityWeights, cheap_features
 from router.training.data import LabelledPrompts, cached_embeddings, default_router_data, load_labelled
 from router.training.routellm_metrics import RouterMetrics, evaluate
-from router.training.train_complexity import DOMAIN_WEIGHT, fit
+from router.training.train_complexity import DOMAIN_WEIGHT, TOKEN_WINDOW, fit
 from settings import get_settings
 
 SEED = 0
@@ -114,7 +114,7 @@ def domain_shift(data: LabelledPrompts, embeddings: np.ndarray, group: list[str]
 
 def print_protocol(groups: tuple[int, ...]) -> None:
     data = load_labelled(default_router_data())
-    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()))
+    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=TOKEN_WINDOW)
     all_groups = subject_groups(data)
     per_group = []
     header = (f"{'router':<38} {'unadapted: CPT50':>16} {'CPT80':>6} {'APGR':>6}   "
@@ -140,7 +140,7 @@ def print_file(paths: list[Path], weights_file: Path) -> None:
     """The configured weights against random and prompt length on labelled files."""
     data = load_labelled(*paths)
     weights = ComplexityWeights.load(weights_file)
-    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()))
+    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=weights.neighbours.max_tokens)
     scores = {
         f"{weights_file.name} (similarity-weighted)": weights.neighbours.predict(embeddings),
         f"{weights_file.name} cheap-feature fallback": weights.heuristic.predict(cheap_features(data.prompts)),

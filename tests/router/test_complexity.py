@@ -71,7 +71,7 @@ def test_scores_are_probabilities_and_batching_barely_moves_them(scorer):
 
 
 def test_scores_from_cached_embeddings_equal_the_scorers_own(scorer, tmp_path):
-    embeddings = cached_embeddings(PROMPTS, scorer.embedder, tmp_path)
+    embeddings = cached_embeddings(PROMPTS, scorer.embedder, tmp_path, max_tokens=scorer.weights.neighbours.max_tokens)
     from_cache = scorer.score_embedded(embeddings)
     one_by_one = [scorer.score(prompt) for prompt in PROMPTS]
     assert [s.strong_win_rate for s in from_cache] == pytest.approx([s.strong_win_rate for s in one_by_one], abs=1e-5)
