@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from knowledge import KnowledgeBase  # noqa: E402
 from knowledge._chunking import chunk_pages  # noqa: E402
-from knowledge._embedding import load_embedder, shared_embedder  # noqa: E402
+from embedding import load_embedder, shared_embedder  # noqa: E402
 from knowledge._pdf import read_pdf  # noqa: E402
 from knowledge._store import StoredChunk  # noqa: E402
 from settings import Settings  # noqa: E402

@@ -4,7 +4,6 @@ The app uses `KnowledgeBase` (async); `python -m knowledge` is the command line.
 """
 
 from knowledge._knowledge_base import DocumentInfo, KnowledgeBase, Progress
-from knowledge._embedding import Embedder
 from knowledge._errors import (
     EmptyPdf,
     EncryptedPdf,
@@ -24,7 +23,6 @@ from knowledge._retrieve import Passage
 
 __all__ = [
     "DocumentInfo",
-    "Embedder",
     "EmptyPdf",
     "EncryptedPdf",
     "IngestProgress",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from knowledge._chunking import Chunk, chunk_pages
-from knowledge._embedding import Embedder
+from embedding import Embedder
 from knowledge._errors import KnowledgeError
 from knowledge._pdf import read_pdf
 from knowledge._store import ProjectStore, StoredChunk

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from knowledge import _ingest
-from knowledge._embedding import Embedder, shared_embedder
+from embedding import Embedder, shared_embedder
 from knowledge._ingest import IngestProgress, IngestSummary
 from knowledge._retrieve import Passage, retrieve
 from knowledge._store import ProjectStore, open_client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge._embedding import Embedder
+from embedding import Embedder
 from knowledge._store import ProjectStore
 
 

@@ -1,12 +1,14 @@
 """`strong_win_rate(prompt)`: how likely a cloud-class model answers clearly better than a local one.
 
 RouteLLM's framing (arXiv 2406.18665): a router estimates P(strong model wins) and a
-threshold turns it into a route. Ours is computed on this machine only: a logistic
-regression over the prompt's local MiniLM sentence embedding plus a few cheap text
-features, trained by `router/training/train_complexity.py` and shipped as the small
-`complexity_weights.npz` (numpy arrays, no pickle). If the embedder cannot load, a
-second logistic regression over the cheap features alone (same file, same training
-data) stands in, and the score says so.
+threshold turns it into a route. Ours is computed on this machine only, from the
+process-wide sentence embedder (`embedding.shared_embedder`, the same instance the
+knowledge base uses): the similarity-weighted win rate of the labelled prompts
+(RouteLLM's SW ranking in kernel form): every labelled prompt votes with its target,
+weighted by exp(cosine similarity / temperature). The labelled prompts' embeddings ship
+in `complexity_weights.npz` as int8 (numpy arrays, no pickle), written by
+`router/training/train_complexity.py`. If the embedder cannot load, a logistic regression
+over a few cheap text features (same file, same training data) stands in, and the score says so.
 
 The threshold comes from a target cloud share: the weights file stores the quantiles
 of the training prompts' scores, so "30% to the cloud" is the 70th percentile.
@@ -19,18 +21,23 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from embedding import Embedder
+
 log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS_FILE = Path(__file__).with_name("complexity_weights.npz")
 #: Percent grid of the stored score quantiles (0, 1, ..., 100).
 QUANTILE_GRID = np.linspace(0.0, 1.0, 101)
+#: Stored embeddings are unit vectors scaled to int8; this maps them back.
+INT8_SCALE = 127.0
+FORMAT_VERSION = 2
 
 Method = Literal["embedding", "heuristic"]
 
@@ -71,15 +78,17 @@ def cheap_features(prompts: Sequence[str]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CHEAP_FEATURES))
 
 
-def load_embedder(path: str) -> Any:
-    """The sentence-transformers model, on CPU, offline (imported lazily: torch is slow to import)."""
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(path, device="cpu", local_files_only=True)
-
-
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def threshold_from_quantiles(quantiles: np.ndarray, cloud_share: float) -> float:
+    """The score above which `cloud_share` of the training prompts would go to the cloud."""
+    if not 0.0 <= cloud_share <= 1.0:
+        raise ValueError(f"cloud share must be between 0 and 1, not {cloud_share}")
+    if cloud_share == 0.0:
+        return math.inf
+    return float(np.interp(1.0 - cloud_share, QUANTILE_GRID, quantiles))
 
 
 @dataclass(frozen=True)
@@ -96,54 +105,83 @@ class LinearModel:
         return _sigmoid(((features - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def threshold_for(self, cloud_share: float) -> float:
-        """The score above which `cloud_share` of the training prompts would go to the cloud."""
-        if not 0.0 <= cloud_share <= 1.0:
-            raise ValueError(f"cloud share must be between 0 and 1, not {cloud_share}")
-        if cloud_share == 0.0:
-            return math.inf
-        return float(np.interp(1.0 - cloud_share, QUANTILE_GRID, self.quantiles))
+        return threshold_from_quantiles(self.quantiles, cloud_share)
+
+
+@dataclass(frozen=True)
+class NeighbourModel:
+    """Similarity-weighted mean target of labelled prompts: sum(r w y) / sum(r w), w = exp(cos / temperature).
+
+    `row_weights` (r) let a deployment's own labels count more than benchmark rows;
+    every row votes, so no neighbour count is tuned and one far-off row cannot flip a score.
+    """
+
+    embeddings: np.ndarray  # (rows, dim) float32 unit vectors
+    targets: np.ndarray  # (rows,) in [0, 1]
+    row_weights: np.ndarray  # (rows,) > 0
+    temperature: float
+    quantiles: np.ndarray
+    #: Tokens of a prompt's beginning the embeddings read (the embedding's cost grows with them).
+    max_tokens: int
+
+    def predict(self, queries: np.ndarray, *, leave_out: np.ndarray | None = None) -> np.ndarray:
+        """Scores of unit-vector `queries`; `leave_out[i]` is a row query i may not vote for (training quantiles)."""
+        similarity = np.asarray(queries, dtype=np.float32) @ self.embeddings.T
+        if leave_out is not None:
+            similarity[np.arange(len(similarity)), leave_out] = -np.inf
+        votes = np.exp((similarity - similarity.max(axis=1, keepdims=True)) / self.temperature) * self.row_weights
+        return (votes @ self.targets) / votes.sum(axis=1)
+
+    def threshold_for(self, cloud_share: float) -> float:
+        return threshold_from_quantiles(self.quantiles, cloud_share)
 
 
 @dataclass(frozen=True)
 class ComplexityWeights:
     """The contents of the weights file: the embedding model, the heuristic fallback, metadata."""
 
-    embedding: LinearModel
+    neighbours: NeighbourModel
     heuristic: LinearModel
     meta: dict[str, Any]
 
     def save(self, path: Path) -> None:
-        arrays = {}
-        for name, model in (("embedding", self.embedding), ("heuristic", self.heuristic)):
-            arrays |= {f"{name}_coef": model.coef, f"{name}_intercept": np.array([model.intercept]),
-                       f"{name}_mean": model.mean, f"{name}_scale": model.scale,
-                       f"{name}_quantiles": model.quantiles}
-        arrays["meta"] = np.array(json.dumps(self.meta, sort_keys=True))
+        n, h = self.neighbours, self.heuristic
+        arrays = {
+            "neighbour_embeddings": np.round(n.embeddings * INT8_SCALE).astype(np.int8),
+            "neighbour_targets": n.targets.astype(np.float32),
+            "neighbour_row_weights": n.row_weights.astype(np.float32),
+            "neighbour_temperature": np.array([n.temperature]),
+            "neighbour_max_tokens": np.array([n.max_tokens]),
+            "neighbour_quantiles": n.quantiles,
+            "heuristic_coef": h.coef, "heuristic_intercept": np.array([h.intercept]),
+            "heuristic_mean": h.mean, "heuristic_scale": h.scale, "heuristic_quantiles": h.quantiles,
+            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
+        }
         with path.open("wb") as handle:
             np.savez_compressed(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_WEIGHTS_FILE) -> ComplexityWeights:
         with np.load(path, allow_pickle=False) as data:
-            models = {
-                name: LinearModel(
-                    coef=data[f"{name}_coef"].astype(np.float64),
-                    intercept=float(data[f"{name}_intercept"][0]),
-                    mean=data[f"{name}_mean"].astype(np.float64),
-                    scale=data[f"{name}_scale"].astype(np.float64),
-                    quantiles=data[f"{name}_quantiles"].astype(np.float64),
-                )
-                for name in ("embedding", "heuristic")
-            }
+            if "neighbour_embeddings" not in data:
+                raise ValueError(f"{path.name} is from an older version of the complexity router; retrain it")
+            neighbours = NeighbourModel(
+                embeddings=data["neighbour_embeddings"].astype(np.float32) / INT8_SCALE,
+                targets=data["neighbour_targets"].astype(np.float32),
+                row_weights=data["neighbour_row_weights"].astype(np.float32),
+                temperature=float(data["neighbour_temperature"][0]),
+                quantiles=data["neighbour_quantiles"].astype(np.float64),
+                max_tokens=int(data["neighbour_max_tokens"][0]),
+            )
+            heuristic = LinearModel(
+                coef=data["heuristic_coef"].astype(np.float64), intercept=float(data["heuristic_intercept"][0]),
+                mean=data["heuristic_mean"].astype(np.float64), scale=data["heuristic_scale"].astype(np.float64),
+                quantiles=data["heuristic_quantiles"].astype(np.float64),
+            )
             meta = json.loads(str(data["meta"]))
-        if models["heuristic"].coef.shape != (len(CHEAP_FEATURES),):
+        if heuristic.coef.shape != (len(CHEAP_FEATURES),):
             raise ValueError(f"{path.name} was trained with other cheap features; retrain it")
-        return cls(models["embedding"], models["heuristic"], meta)
-
-
-def embedding_features(embeddings: np.ndarray, prompts: Sequence[str]) -> np.ndarray:
-    """What the embedding model reads: the normalised embedding, then the cheap features."""
-    return np.hstack([embeddings.astype(np.float64), cheap_features(prompts)])
+        return cls(neighbours, heuristic, meta)
 
 
 @dataclass(frozen=True)
@@ -164,21 +202,31 @@ class ComplexityScore:
 
 
 class ComplexityScorer:
-    """Scores prompts; loads the embedder once, on first use, and falls back if it cannot."""
+    """Scores prompts; gets the shared embedder once, on first use, and falls back if it cannot.
 
-    def __init__(self, weights: ComplexityWeights, embedder_path: str | None, *, cloud_share: float = 0.3) -> None:
+    `embedder` is a function returning the embedder (normally `lambda: shared_embedder(settings)`),
+    called at most once: loading it is slow, and a failure leaves the heuristic in charge.
+    """
+
+    def __init__(self, weights: ComplexityWeights, embedder: Callable[[], Embedder] | None, *,
+                 cloud_share: float = 0.3) -> None:
         self.weights = weights
-        self.embedder_path = embedder_path
         self.cloud_share = cloud_share
-        self._embedder: Any = None
-        self._embedder_error = "" if embedder_path else "no embedding model configured"
+        self._load_embedder = embedder
+        self._embedder: Embedder | None = None
+        self._embedder_error = "" if embedder else "no embedding model configured"
         self._lock = threading.Lock()
         self.threshold_for(cloud_share)  # validates the share early
 
     @classmethod
-    def from_file(cls, embedder_path: str | None, *, cloud_share: float = 0.3,
+    def from_file(cls, embedder: Callable[[], Embedder] | None, *, cloud_share: float = 0.3,
                   weights_file: Path = DEFAULT_WEIGHTS_FILE) -> ComplexityScorer:
-        return cls(ComplexityWeights.load(weights_file), embedder_path, cloud_share=cloud_share)
+        return cls(ComplexityWeights.load(weights_file), embedder, cloud_share=cloud_share)
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The embedder scores use (loaded on first access), or None when the heuristic stands in."""
+        return self._ensure_embedder()
 
     @property
     def method(self) -> Method:
@@ -186,7 +234,7 @@ class ComplexityScorer:
 
     def threshold_for(self, cloud_share: float | None = None, method: Method | None = None) -> float:
         share = self.cloud_share if cloud_share is None else cloud_share
-        model = self.weights.heuristic if (method or "embedding") == "heuristic" else self.weights.embedding
+        model = self.weights.heuristic if method == "heuristic" else self.weights.neighbours
         return model.threshold_for(share)
 
     def score(self, prompt: str) -> ComplexityScore:
@@ -198,17 +246,22 @@ class ComplexityScorer:
             return []
         embedder = self._ensure_embedder()
         if embedder is not None:
-            embeddings = embedder.encode(list(prompts), batch_size=batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
-            return self.score_embedded(embeddings, prompts)
+            return self.score_embedded(self.embed(prompts, batch_size=batch_size))
         values = self.weights.heuristic.predict(cheap_features(prompts))
         threshold = self.threshold_for(method="heuristic")
         note = f"embedding model unavailable ({self._embedder_error}); length/character heuristic used"
         return [ComplexityScore(float(v), "heuristic", threshold, self.cloud_share, note) for v in values]
 
-    def score_embedded(self, embeddings: np.ndarray, prompts: Sequence[str]) -> list[ComplexityScore]:
-        """Scores from normalised embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
-        values = self.weights.embedding.predict(embedding_features(embeddings, prompts))
+    def embed(self, prompts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """The prompts' embeddings as the weights expect them (their first `max_tokens` tokens)."""
+        embedder = self._ensure_embedder()
+        if embedder is None:
+            raise RuntimeError(f"no embedder: {self._embedder_error}")
+        return embedder.embed(list(prompts), batch_size=batch_size, max_tokens=self.weights.neighbours.max_tokens)
+
+    def score_embedded(self, embeddings: np.ndarray) -> list[ComplexityScore]:
+        """Scores from unit embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
+        values = self.weights.neighbours.predict(embeddings)
         threshold = self.threshold_for(method="embedding")
         return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]
 
@@ -216,16 +269,18 @@ class ComplexityScorer:
         """Load the embedder now (call it off the event loop); returns the method scores will use."""
         return self.method
 
-    def _ensure_embedder(self) -> Any:
+    def _ensure_embedder(self) -> Embedder | None:
         if self._embedder is not None or self._embedder_error:
             return self._embedder
         with self._lock:
             if self._embedder is None and not self._embedder_error:
                 try:
-                    path = Path(str(self.embedder_path))
-                    if path.is_absolute() and not path.exists():  # say so without importing torch
-                        raise FileNotFoundError(f"no model at {path}")
-                    self._embedder = load_embedder(str(path))
+                    embedder = self._load_embedder()  # type: ignore[misc]
+                    expected = self.weights.neighbours.embeddings.shape[1]
+                    if embedder.dimension != expected:
+                        raise ValueError(f"the weights need {expected}-dimensional embeddings, "
+                                         f"{embedder.name} gives {embedder.dimension}")
+                    self._embedder = embedder
                 except Exception as exc:  # any load failure means: use the heuristic, and say why
                     self._embedder_error = f"{type(exc).__name__}: {exc}"[:200]
                     log.warning("complexity embedder unavailable, using the heuristic: %s", self._embedder_error)

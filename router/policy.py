@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from embedding import shared_embedder
 from router.catalog import ModelCatalog, ModelSpec
 from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityScore, ComplexityScorer
 from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
@@ -195,15 +196,11 @@ class RoutingPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoutingPolicy:
-        """The policy as configured; a missing embedder only switches scoring to its heuristic."""
-        try:
-            embedder_path: str | None = settings.embedding_model_path
-        except RuntimeError:
-            embedder_path = None
+        """The policy as configured; the process-wide embedder scores (a missing one only switches to the heuristic)."""
         weights_file = settings.complexity_weights or DEFAULT_WEIGHTS_FILE
         try:
             scorer: ComplexityScorer | None = ComplexityScorer.from_file(
-                embedder_path, cloud_share=settings.router_cloud_share, weights_file=weights_file)
+                lambda: shared_embedder(settings), cloud_share=settings.router_cloud_share, weights_file=weights_file)
         except (OSError, ValueError, KeyError) as exc:
             log.error("complexity weights %s unusable (%s): auto routing stays local", weights_file, exc)
             scorer = None

@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["answering", "chat", "gateway", "knowledge", "operations", "persistence", "router", "signin", "webgpu_demo_server"]
+PACKAGES = ["answering", "chat", "embedding", "gateway", "knowledge", "operations", "persistence", "router", "signin", "webgpu_demo_server"]
 _NOT_APP_CODE = ("tests/", "bench/", "notebooks/")
 
 

@@ -1,96 +1,184 @@
-"""Cross-validated RouteLLM figures of the complexity router, against a random and a length router.
+"""RouteLLM's CPT/APGR figures of the complexity router: on a labelled file, or under domain shift.
 
-    .venv/bin/python -m router.training.evaluate_complexity [--data FILE.jsonl] [--folds 5] [--sweep]
+    .venv/bin/python -m router.training.evaluate_complexity --data FILE.jsonl [--data ...] [--weights FILE.npz]
+    .venv/bin/python -m router.training.evaluate_complexity [--protocol domain-shift] [--tuning]
 
-Prompts are embedded once (cached); each fold fits the same logistic regressions as
-`train_complexity.py` on the other folds and scores the held-out one, so every figure
-is measured on prompts the model did not see. A second split holds whole MMLU subjects
-(and GSM8K) out, the harder question of how it does on topics it never saw.
+`--data`: how the configured weights (`COMPLEXITY_WEIGHTS_FILE`, or `--weights`) route the
+prompts of any correctness- or preference-labelled file (a feedback export, say), beside a
+random router and prompt length.
+
+The domain-shift protocol (the default) asks how the router does on topics it never saw,
+and how much a few hundred labels from them help. The 40 MMLU subjects of the shared data
+are shuffled (seed 0) into 5 groups of 8; per group: train on the other subjects plus
+GSM8K and score the whole group (unadapted); then add 400 random rows of the group
+(seed 0 + group; the deployment's own labels, weighted like `--domain-data`) and score
+the group's other rows (adapted). Groups 0 and 1 chose the model and its settings
+(`--tuning` shows them); the reported figures are the mean over groups 2, 3 and 4.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.linear_model import LogisticRegression
 
-from router.complexity import cheap_features, embedding_features
-from router.training.data import DEFAULT_CACHE_DIR, cached_embeddings, default_router_data, load_labelled
-from router.training.routellm_metrics import evaluate
-from router.training.train_complexity import EMBEDDING_C, HEURISTIC_C, fit_linear
+from embedding import shared_embedder
+from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityWeights, cheap_features
+from router.training.data import LabelledPrompts, cached_embeddings, default_router_data, load_labelled
+from router.training.routellm_metrics import RouterMetrics, evaluate
+from router.training.train_complexity import DOMAIN_WEIGHT, TOKEN_WINDOW, fit
 from settings import get_settings
 
 SEED = 0
 RANDOM_REPEATS = 20
+GROUPS = 5
+TUNING_GROUPS = (0, 1)
+REPORT_GROUPS = (2, 3, 4)
+ADAPTATION_ROWS = 400
+
+#: A router: (training rows, their embeddings, the rows to score, their embeddings) -> scores.
+Router = Callable[[LabelledPrompts, np.ndarray, LabelledPrompts, np.ndarray], np.ndarray]
 
 
-def out_of_fold(features: np.ndarray, labels: np.ndarray, splits, c: float) -> np.ndarray:
-    scores = np.zeros(len(labels))
-    for train_index, test_index in splits:
-        model = fit_linear(features[train_index], labels[train_index], c)
-        scores[test_index] = model.predict(features[test_index])
-    return scores
+def subject_groups(data: LabelledPrompts, count: int = GROUPS, seed: int = SEED) -> list[list[str]]:
+    """The MMLU subjects (`mmlu-<subject>` ids), shuffled with `seed` and dealt into `count` groups."""
+    subjects = sorted({group for group in data.groups if group.startswith("mmlu-")})
+    shuffled = list(np.random.default_rng(seed).permutation(subjects))
+    return [sorted(shuffled[i::count]) for i in range(count)]
+
+
+def ours(train: LabelledPrompts, train_embeddings: np.ndarray, test: LabelledPrompts, test_embeddings: np.ndarray) -> np.ndarray:
+    neighbours, _ = fit(train, train_embeddings)
+    return neighbours.predict(test_embeddings)
+
+
+def fallback(train: LabelledPrompts, train_embeddings: np.ndarray, test: LabelledPrompts, test_embeddings: np.ndarray) -> np.ndarray:
+    _, heuristic = fit(train, train_embeddings)
+    return heuristic.predict(cheap_features(test.prompts))
+
+
+def previous_model(train: LabelledPrompts, train_embeddings: np.ndarray, test: LabelledPrompts,
+                   test_embeddings: np.ndarray) -> np.ndarray:
+    """The router before this one: class-balanced logistic regression (C=0.5) on embedding + cheap
+    features, label "strong right and weak wrong", every row counting once."""
+    features = np.hstack([train_embeddings, cheap_features(train.prompts)])
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale[scale == 0] = 1.0
+    labels = ((train.strong_score == 1.0) & (train.weak_score == 0.0)).astype(int)
+    classifier = LogisticRegression(C=0.5, class_weight="balanced", max_iter=2000).fit((features - mean) / scale, labels)
+    return classifier.decision_function((np.hstack([test_embeddings, cheap_features(test.prompts)]) - mean) / scale)
+
+
+ROUTERS: dict[str, Router] = {
+    "similarity-weighted win rate (ours)": ours,
+    "previous: logistic regression": previous_model,
+    "cheap features (fallback)": fallback,
+}
+
+
+def random_metrics(data: LabelledPrompts, seed: int = SEED) -> np.ndarray:
+    """Mean (CPT50, CPT80, APGR) of `RANDOM_REPEATS` random routers."""
+    rng = np.random.default_rng(seed)
+    return np.mean([_figures(evaluate(rng.random(len(data)), data.strong_score, data.weak_score))
+                    for _ in range(RANDOM_REPEATS)], axis=0)
+
+
+def _figures(metrics: RouterMetrics) -> np.ndarray:
+    return np.array([metrics.cpt50, metrics.cpt80, metrics.apgr])
+
+
+def domain_shift(data: LabelledPrompts, embeddings: np.ndarray, group: list[str], seed: int) -> dict[str, np.ndarray]:
+    """Per router: (CPT50, CPT80, APGR) unadapted on the group, then adapted on its rows not added."""
+    held = np.isin(data.groups, group)
+    train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
+    shuffled = np.random.default_rng(seed).permutation(held_rows)
+    added, rest = np.sort(shuffled[:ADAPTATION_ROWS]), np.sort(shuffled[ADAPTATION_ROWS:])
+    adapted_rows = np.concatenate([train_rows, added])
+    adapted = data.subset(adapted_rows)
+    adapted = dataclasses.replace(adapted, row_weight=np.where(np.isin(adapted_rows, added), DOMAIN_WEIGHT, 1.0))
+    results = {"random": np.concatenate([random_metrics(data.subset(held_rows), seed),
+                                         random_metrics(data.subset(rest), seed)])}
+    for name, router in ROUTERS.items():
+        before = router(data.subset(train_rows), embeddings[train_rows], data.subset(held_rows), embeddings[held_rows])
+        after = router(adapted, embeddings[adapted_rows], data.subset(rest), embeddings[rest])
+        results[name] = np.concatenate([
+            _figures(evaluate(before, data.strong_score[held_rows], data.weak_score[held_rows])),
+            _figures(evaluate(after, data.strong_score[rest], data.weak_score[rest])),
+        ])
+    return results
+
+
+def print_protocol(groups: tuple[int, ...]) -> None:
+    data = load_labelled(default_router_data())
+    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=TOKEN_WINDOW)
+    all_groups = subject_groups(data)
+    per_group = []
+    header = (f"{'router':<38} {'unadapted: CPT50':>16} {'CPT80':>6} {'APGR':>6}   "
+              f"{'adapted: CPT50':>14} {'CPT80':>6} {'APGR':>6}   {'gain':>5}")
+    for index in groups:
+        print(f"\ngroup {index} held out ({np.isin(data.groups, all_groups[index]).sum()} rows): "
+              + ", ".join(subject.removeprefix("mmlu-") for subject in all_groups[index]))
+        per_group.append(domain_shift(data, embeddings, all_groups[index], SEED + index))
+        _print_rows(header, per_group[-1])
+    print(f"\nmean over groups {', '.join(map(str, groups))} (train: other subjects + GSM8K; adapted: "
+          f"+{ADAPTATION_ROWS} rows of the group counting {DOMAIN_WEIGHT:g}x, scored on its other rows)")
+    _print_rows(header, {name: np.mean([g[name] for g in per_group], axis=0) for name in per_group[0]})
+
+
+def _print_rows(header: str, results: dict[str, np.ndarray]) -> None:
+    print(header)
+    for name, (u50, u80, uapgr, a50, a80, aapgr) in results.items():
+        print(f"{name:<38} {u50:>16.1%} {u80:>6.1%} {uapgr:>6.3f}   {a50:>14.1%} {a80:>6.1%} {aapgr:>6.3f}   "
+              f"{aapgr - uapgr:>+5.3f}")
+
+
+def print_file(paths: list[Path], weights_file: Path) -> None:
+    """The configured weights against random and prompt length on labelled files."""
+    data = load_labelled(*paths)
+    weights = ComplexityWeights.load(weights_file)
+    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=weights.neighbours.max_tokens)
+    scores = {
+        f"{weights_file.name} (similarity-weighted)": weights.neighbours.predict(embeddings),
+        f"{weights_file.name} cheap-feature fallback": weights.heuristic.predict(cheap_features(data.prompts)),
+        "prompt length": np.array([len(prompt) for prompt in data.prompts], dtype=np.float64),
+    }
+    strong, weak = data.strong_score.mean(), data.weak_score.mean()
+    print(f"{len(data)} labelled prompts; mean score: strong {strong:.3f}, weak {weak:.3f}")
+    if strong <= weak:
+        print("the strong model is not better than the weak one on these labels: CPT and APGR are undefined")
+        return
+    print(f"\n{'router':<46} {'CPT(50%)':>9} {'CPT(80%)':>9} {'APGR':>6}")
+    cpt50, cpt80, apgr = random_metrics(data)
+    print(f"{f'random (mean of {RANDOM_REPEATS})':<46} {cpt50:>9.1%} {cpt80:>9.1%} {apgr:>6.3f}")
+    for name, values in scores.items():
+        m = evaluate(values, data.strong_score, data.weak_score)
+        print(f"{name:<46} {m.cpt50:>9.1%} {m.cpt80:>9.1%} {m.apgr:>6.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_router_data(), help="labelled JSONL")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--sweep", action="store_true", help="also try other regularisation strengths")
+    parser.add_argument("--data", type=Path, action="append", default=[], help="labelled JSONL to evaluate (repeatable)")
+    parser.add_argument("--weights", type=Path, help="weights file (default: COMPLEXITY_WEIGHTS_FILE or the shipped one)")
+    parser.add_argument("--protocol", choices=["domain-shift"], default="domain-shift",
+                        help="without --data: the domain-shift protocol on the shared MMLU/GSM8K data")
+    parser.add_argument("--tuning", action="store_true", help="show the tuning groups instead of the reported ones")
     args = parser.parse_args(argv)
-    if not args.data.exists():
-        parser.error(f"no data at {args.data} (set SHARED_DATA_DIR or pass --data)")
-
-    data = load_labelled(args.data)
-    labels = data.strong_wins
-    embeddings = cached_embeddings(data.prompts, get_settings().embedding_model_path, DEFAULT_CACHE_DIR)
-    full = embedding_features(embeddings, data.prompts)
-    cheap = cheap_features(data.prompts)
-    stratified = list(StratifiedKFold(args.folds, shuffle=True, random_state=SEED).split(full, labels))
-    groups = [row_id.rsplit("-", 1)[0] for row_id in data.ids]  # mmlu-<subject>, gsm8k
-    by_subject = list(GroupKFold(args.folds).split(full, labels, groups))
-
-    rng = np.random.default_rng(SEED)
-    routers: dict[str, Callable[[], np.ndarray]] = {
-        "embedding+features (ours)": lambda: out_of_fold(full, labels, stratified, EMBEDDING_C),
-        "embedding+features, unseen subjects": lambda: out_of_fold(full, labels, by_subject, EMBEDDING_C),
-        "cheap features only (fallback)": lambda: out_of_fold(cheap, labels, stratified, HEURISTIC_C),
-        "prompt length": lambda: np.array([len(p) for p in data.prompts], dtype=np.float64),
-    }
-    if args.sweep:
-        for c in (0.05, 0.1, 0.2, 1.0, 2.0):
-            routers[f"embedding+features C={c}"] = lambda c=c: out_of_fold(full, labels, stratified, c)
-
-    sources = np.array(data.sources)
-    subsets = {"all": np.ones(len(data), bool), "mmlu": sources == "mmlu", "gsm8k": sources == "gsm8k"}
-    print(f"{len(data)} prompts, {args.folds}-fold CV; label = strong right and weak wrong "
-          f"({labels.mean():.1%} of prompts)")
-    for subset, mask in subsets.items():
-        metrics = evaluate(np.zeros(mask.sum()), data.strong_correct[mask], data.weak_correct[mask])
-        print(f"  {subset}: weak accuracy {metrics.weak_accuracy:.1%}, strong accuracy {metrics.strong_accuracy:.1%}")
-    print(f"\n{'router':<38} {'subset':<6} {'CPT(50%)':>9} {'CPT(80%)':>9} {'APGR':>6}")
-
-    def show(name: str, per_subset: dict[str, tuple[float, float, float]]) -> None:
-        for subset, (cpt50, cpt80, apgr) in per_subset.items():
-            print(f"{name:<38} {subset:<6} {cpt50:>9.1%} {cpt80:>9.1%} {apgr:>6.3f}")
-
-    random_runs = {subset: [] for subset in subsets}
-    for _ in range(RANDOM_REPEATS):
-        scores = rng.random(len(data))
-        for subset, mask in subsets.items():
-            m = evaluate(scores[mask], data.strong_correct[mask], data.weak_correct[mask])
-            random_runs[subset].append((m.cpt50, m.cpt80, m.apgr))
-    show(f"random (mean of {RANDOM_REPEATS})", {s: tuple(np.mean(v, axis=0)) for s, v in random_runs.items()})
-    for name, make_scores in routers.items():
-        scores = make_scores()
-        results = {}
-        for subset, mask in subsets.items():
-            m = evaluate(scores[mask], data.strong_correct[mask], data.weak_correct[mask])
-            results[subset] = (m.cpt50, m.cpt80, m.apgr)
-        show(name, results)
+    missing = [str(path) for path in args.data if not path.exists()]
+    if missing:
+        parser.error(f"no data at {', '.join(missing)}")
+    try:
+        if args.data:
+            print_file(args.data, args.weights or get_settings().complexity_weights_file or DEFAULT_WEIGHTS_FILE)
+        elif not default_router_data().exists():
+            parser.error(f"no shared data at {default_router_data()} (set SHARED_DATA_DIR)")
+        else:
+            print_protocol(TUNING_GROUPS if args.tuning else REPORT_GROUPS)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 if __name__ == "__main__":

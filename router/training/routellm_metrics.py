@@ -1,8 +1,9 @@
-"""RouteLLM's router metrics (arXiv 2406.18665, sec. 3.2), for correctness-labelled prompts.
+"""RouteLLM's router metrics (arXiv 2406.18665, sec. 3.2), for correctness- or preference-labelled prompts.
 
 A router sends the prompts with the highest scores to the strong model. Sweeping the
-threshold gives, for each share of calls to the strong model ("cost"), a performance
-(share answered correctly). PGR(cost) = (perf - weak) / (strong - weak) is the performance
+threshold gives, for each share of calls to the strong model ("cost"), a performance:
+the mean score of the answers given, where a prompt's score per model is its correctness
+(1/0) or its preference score in [0, 1] (1 = that model's answer was the better one). PGR(cost) = (perf - weak) / (strong - weak) is the performance
 gap recovered; CPT(x) is the smallest strong-call share with PGR >= x; APGR is the area
 under PGR over cost in [0, 1] (trapezoid over every possible threshold). A random router
 has APGR ~ 0.5 and CPT(50%) ~ 50%.
@@ -24,12 +25,15 @@ class RouterMetrics:
     strong_accuracy: float
 
 
-def pgr_curve(scores: np.ndarray, strong_correct: np.ndarray, weak_correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(strong-call share, PGR) for k = 0..n prompts sent to the strong model, highest scores first."""
+def pgr_curve(scores: np.ndarray, strong_score: np.ndarray, weak_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(strong-call share, PGR) for k = 0..n prompts sent to the strong model, highest scores first.
+
+    `strong_score`/`weak_score`: per prompt, how good each model's answer was (bools or floats in [0, 1]).
+    """
     n = len(scores)
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    strong = np.asarray(strong_correct, dtype=np.float64)[order]
-    weak = np.asarray(weak_correct, dtype=np.float64)[order]
+    strong = np.asarray(strong_score, dtype=np.float64)[order]
+    weak = np.asarray(weak_score, dtype=np.float64)[order]
     correct = np.concatenate([[0.0], np.cumsum(strong)]) + (weak.sum() - np.concatenate([[0.0], np.cumsum(weak)]))
     performance = correct / n
     weak_perf, strong_perf = weak.mean(), strong.mean()
@@ -44,9 +48,9 @@ def cpt(cost: np.ndarray, pgr: np.ndarray, target: float) -> float:
     return float(cost[reached[0]]) if len(reached) else 1.0
 
 
-def evaluate(scores: np.ndarray, strong_correct: np.ndarray, weak_correct: np.ndarray) -> RouterMetrics:
-    cost, pgr = pgr_curve(scores, strong_correct, weak_correct)
+def evaluate(scores: np.ndarray, strong_score: np.ndarray, weak_score: np.ndarray) -> RouterMetrics:
+    cost, pgr = pgr_curve(scores, strong_score, weak_score)
     return RouterMetrics(
         cpt50=cpt(cost, pgr, 0.5), cpt80=cpt(cost, pgr, 0.8), apgr=float(np.trapezoid(pgr, cost)),
-        weak_accuracy=float(np.mean(weak_correct)), strong_accuracy=float(np.mean(strong_correct)),
+        weak_accuracy=float(np.mean(weak_score)), strong_accuracy=float(np.mean(strong_score)),
     )

@@ -1,72 +1,124 @@
 """Train the complexity router and write its weights file.
 
-    .venv/bin/python -m router.training.train_complexity [--data FILE.jsonl] [--out FILE.npz]
+    .venv/bin/python -m router.training.train_complexity [--data FILE.jsonl ...] [--domain-data FILE.jsonl ...] [--out FILE.npz]
 
-The data is JSONL `{"id", "prompt", "strong_correct", "weak_correct"}` (default:
-`../shared/data/router/train_mmlu_gsm8k.jsonl`); bring your own with the same fields.
-The label is "the strong model was right and the weak one wrong". Rows are sorted by
-id, the solver is deterministic and embeddings are cached under data/cache, so a rerun
-on the same data writes the same weights.
+`--data` (repeatable; default `../shared/data/router/train_mmlu_gsm8k.jsonl`) and
+`--domain-data` (repeatable: labels from this deployment's own traffic, each row counting
+`DOMAIN_WEIGHT` times) take JSONL of correctness rows `{"id", "prompt", "strong_correct",
+"weak_correct"}` and/or preference rows `{"id", "prompt", "strong_score", "weak_score"}`
+(scores in [0, 1], 1 = that model's answer was the better one). Every row becomes the target
+`(1 + strong - weak) / 2` (router/training/data.py). Rows are sorted, the model has no
+randomness and embeddings are cached under data/cache, so a rerun on the same data writes
+the same weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from embedding import Embedder, shared_embedder
 from router.complexity import (
-    CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, QUANTILE_GRID, ComplexityWeights, LinearModel, cheap_features,
-    embedding_features,
+    CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, FORMAT_VERSION, QUANTILE_GRID, ComplexityWeights, LinearModel,
+    NeighbourModel, cheap_features,
 )
-from router.training.data import DEFAULT_CACHE_DIR, cached_embeddings, default_router_data, load_labelled
+from router.training.data import DEFAULT_CACHE_DIR, LabelledPrompts, cached_embeddings, default_router_data, load_labelled
 from router.training.export_feedback import feedback_data_files
 from settings import get_settings
 
-#: Inverse regularisation strength; cross-validated APGR is flat from 0.05 to 2 (evaluate_complexity.py --sweep).
-EMBEDDING_C = 0.5
+#: Softmax temperature over cosine similarity; chosen on the tuning groups of the domain-shift protocol
+#: (0.07: worse, 0.1-0.15: flat; evaluate_complexity.py --protocol domain-shift --tuning).
+TEMPERATURE = 0.1
+#: How much a row of the deployment's own labels counts against a benchmark row: on the tuning groups,
+#: 400 in-domain rows lift APGR by +0.05 at 1x, +0.11 at 10x, +0.12 at 30x.
+DOMAIN_WEIGHT = 10.0
+#: Tokens of each prompt the router embeds. The embedding costs ~0.14 ms of CPU per token here (the
+#: rest of scoring < 1 ms), so the full 256-token window took ~40 ms for a 1,000-character prompt.
+TOKEN_WINDOW = 64
+#: Inverse regularisation of the cheap-feature fallback.
 HEURISTIC_C = 1.0
+#: Training prompts scored at once for the quantiles (bounds memory to chunk x rows floats).
+_CHUNK = 512
 
 
-def fit_linear(features: np.ndarray, labels: np.ndarray, c: float) -> LinearModel:
-    """Standardise, fit a class-balanced logistic regression, record its score quantiles."""
+def fit_linear(features: np.ndarray, targets: np.ndarray, row_weight: np.ndarray, c: float) -> LinearModel:
+    """Standardise, fit a logistic regression to soft targets, record its score quantiles.
+
+    A soft target y is two weighted rows, one positive with weight y and one negative with 1 - y.
+    """
     mean = features.mean(axis=0)
     scale = features.std(axis=0)
     scale[scale == 0] = 1.0
-    classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="lbfgs")
-    classifier.fit((features - mean) / scale, labels)
+    standard = (features - mean) / scale
+    classifier = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
+    classifier.fit(np.vstack([standard, standard]), np.r_[np.ones(len(targets)), np.zeros(len(targets))],
+                   sample_weight=np.r_[targets * row_weight, (1 - targets) * row_weight])
     model = LinearModel(classifier.coef_[0].copy(), float(classifier.intercept_[0]), mean, scale, np.zeros(101))
     quantiles = np.quantile(model.predict(features), QUANTILE_GRID)
     return LinearModel(model.coef, model.intercept, mean, scale, quantiles)
 
 
-def train(data: Path, embedder_path: str, cache_dir: Path = DEFAULT_CACHE_DIR) -> ComplexityWeights:
-    labelled = load_labelled(data)
-    embeddings = cached_embeddings(labelled.prompts, embedder_path, cache_dir)
-    labels = labelled.strong_wins
-    embedding_model = fit_linear(embedding_features(embeddings, labelled.prompts), labels, EMBEDDING_C)
-    heuristic_model = fit_linear(cheap_features(labelled.prompts), labels, HEURISTIC_C)
+def fit_neighbours(embeddings: np.ndarray, targets: np.ndarray, row_weight: np.ndarray,
+                   temperature: float = TEMPERATURE, max_tokens: int = TOKEN_WINDOW) -> NeighbourModel:
+    """The similarity-weighted win-rate model; its quantiles score each training prompt without its own vote."""
+    stored = np.round(embeddings * 127.0) / 127.0  # what the int8 weights file will hold
+    model = NeighbourModel(stored.astype(np.float32), targets.astype(np.float32), row_weight.astype(np.float32),
+                           temperature, np.zeros(101), max_tokens)
+    scores = np.concatenate([
+        model.predict(embeddings[start:start + _CHUNK], leave_out=np.arange(start, min(start + _CHUNK, len(embeddings))))
+        for start in range(0, len(embeddings), _CHUNK)
+    ])
+    return dataclasses.replace(model, quantiles=np.quantile(scores, QUANTILE_GRID))
+
+
+def fit(labelled: LabelledPrompts, embeddings: np.ndarray) -> tuple[NeighbourModel, LinearModel]:
+    """Both models of a weights file, from labelled prompts and their embeddings (evaluation refits with this)."""
+    return (fit_neighbours(embeddings, labelled.target, labelled.row_weight),
+            fit_linear(cheap_features(labelled.prompts), labelled.target, labelled.row_weight, HEURISTIC_C))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train(data_files: Sequence[Path], embedder: Embedder, *, domain_files: Sequence[Path] = (),
+          cache_dir: Path = DEFAULT_CACHE_DIR) -> ComplexityWeights:
+    """Weights from benchmark-like `data_files` and the deployment's own `domain_files` (weighted `DOMAIN_WEIGHT`)."""
+    labelled = load_labelled(*data_files, weighted=[(path, DOMAIN_WEIGHT) for path in domain_files])
+    embeddings = cached_embeddings(labelled.prompts, embedder, cache_dir, max_tokens=TOKEN_WINDOW)
+    neighbours, heuristic = fit(labelled, embeddings)
     meta = {
-        "version": 1,
-        "embedder": Path(embedder_path).name if Path(embedder_path).name != "model" else Path(embedder_path).parent.name,
+        "version": FORMAT_VERSION,
+        "model": "similarity-weighted win rate (softmax over cosine similarity) of the labelled prompts",
+        "embedder": embedder.name,
         "embedding_dim": int(embeddings.shape[1]),
         "cheap_features": list(CHEAP_FEATURES),
-        "label": "strong_correct and not weak_correct",
+        "target": "(1 + strong_score - weak_score) / 2; correctness rows score 1/0",
         "rows": len(labelled),
-        "positive_share": round(float(labels.mean()), 4),
-        "data_sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
-        "embedding_C": EMBEDDING_C,
+        "domain_rows": int((labelled.row_weight != 1.0).sum()),
+        "mean_target": round(float(labelled.target.mean()), 4),
+        "data_sha256": sorted(_sha256(path) for path in data_files),
+        "domain_data_sha256": sorted(_sha256(path) for path in domain_files),
+        "temperature": TEMPERATURE,
+        "max_tokens": TOKEN_WINDOW,
+        "domain_weight": DOMAIN_WEIGHT,
         "heuristic_C": HEURISTIC_C,
     }
-    return ComplexityWeights(embedding_model, heuristic_model, meta)
+    return ComplexityWeights(neighbours, heuristic, meta)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_router_data(), help="labelled JSONL")
+    parser.add_argument("--data", type=Path, action="append", default=[],
+                        help="labelled JSONL (repeatable; default: the shared MMLU/GSM8K set)")
+    parser.add_argument("--domain-data", type=Path, action="append", default=[],
+                        help=f"labelled JSONL from this deployment's own traffic, rows counting {DOMAIN_WEIGHT:g}x (repeatable)")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS_FILE, help="weights file to write")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="embedding cache")
     parser.add_argument("--from-feedback", action="store_true",
@@ -74,12 +126,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.from_feedback:
         args.domain_data += feedback_data_files()
-    if not args.data.exists():
-        parser.error(f"no data at {args.data} (set SHARED_DATA_DIR or pass --data)")
-    weights = train(args.data, get_settings().embedding_model_path, args.cache_dir)
+    data_files: list[Path] = args.data or [default_router_data()]
+    domain_files: list[Path] = args.domain_data
+    missing = [str(path) for path in [*data_files, *domain_files] if not path.exists()]
+    if missing:
+        parser.error(f"no data at {', '.join(missing)} (set SHARED_DATA_DIR or pass --data)")
+    try:
+        weights = train(data_files, shared_embedder(get_settings()), domain_files=domain_files, cache_dir=args.cache_dir)
+    except ValueError as exc:
+        parser.error(str(exc))
     weights.save(args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes) from {weights.meta['rows']} prompts, "
-          f"positive share {weights.meta['positive_share']}")
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes) from {weights.meta['rows']} prompts "
+          f"({weights.meta['domain_rows']} of this deployment's, counting {DOMAIN_WEIGHT:g}x), "
+          f"mean target {weights.meta['mean_target']}")
 
 
 if __name__ == "__main__":

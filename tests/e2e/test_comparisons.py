@@ -181,8 +181,6 @@ async def test_only_an_admin_may_retrain_the_router(app):
     assert not (app.data_dir / "router" / "complexity_weights.npz").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="until train_complexity takes --data several times and preference rows "
-                   "(issue 14, the training slice): then this passes and the marker goes")
 async def test_an_admin_retrains_the_router_on_the_shipped_data_and_the_deployments_labels(app):
     async with ChatSession(app.url, await sign_in(app.url, "alice", PASSWORD)) as chat:
         assert "Retrain router" in commands_offered(chat)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import Embedder, KnowledgeBase
-from knowledge._embedding import shared_embedder
-from knowledge._onnx_export import onnx_int8_path
+from embedding import Embedder, onnx_int8_path, shared_embedder
+from knowledge import KnowledgeBase
 from settings import Settings, get_settings
 
 

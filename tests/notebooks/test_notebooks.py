@@ -71,13 +71,16 @@ def test_committed_clean(path: Path):
 def test_router_exploration_runs(monkeypatch: pytest.MonkeyPatch):
     texts, figures = execute("router_exploration.ipynb", monkeypatch)
     output = "".join(texts)
-    assert figures == 2
+    assert figures == 3
     assert "private (e-mail address, phone number found) → local only" in output
     assert "NIK (Indonesian ID number)" in output
     assert "jane.doe" not in output  # findings are shown masked
     cpt50 = [float(value) for value in re.findall(r"CPT\(50%\)\s+([\d.]+)%", output)]
     assert len(cpt50) == 3 and cpt50[0] < cpt50[2]  # shipped weights beat the random router
     assert re.search(r"70% local / 30% GPT-4.1 mini\s+\$\s*\d+\.\d{3} per 1,000 messages", output)
+    feedback = dict(re.findall(r"feedback, (router|random)\s+CPT50.+APGR ([\d.]+)", output))
+    assert "300 labelled prompts from the stand-in file" in output
+    assert float(feedback["router"]) > float(feedback["random"])  # a feedback file's APGR beside random
 
 
 def test_knowledge_exploration_runs(monkeypatch: pytest.MonkeyPatch):

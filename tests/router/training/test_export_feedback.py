@@ -8,7 +8,6 @@ import json
 import uuid
 
 import chainlit as cl
-import pytest
 from chainlit.types import Feedback
 from chainlit.user import User
 
@@ -66,9 +65,6 @@ def test_an_empty_deployment_exports_an_empty_file(tmp_path):
     assert out.read_text() == ""
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=True,
-                   reason="until train_complexity takes --data and --domain-data several times (issue 14, the "
-                   "training slice): then this passes and the marker goes")
 def test_from_feedback_adds_the_exported_labels_as_the_deployments_own_data(monkeypatch, tmp_path):
     shipped = tmp_path / "shipped.jsonl"
     shipped.write_text('{"id": "a", "prompt": "p", "strong_correct": true, "weak_correct": false}\n')

@@ -30,3 +30,14 @@ def test_a_random_router_recovers_about_half_the_gap_at_half_the_cost():
 def test_pgr_is_undefined_when_the_strong_model_is_not_better():
     with pytest.raises(ValueError, match="not better"):
         pgr_curve(np.arange(3.0), np.array([0, 1, 0], bool), np.array([1, 1, 0], bool))
+
+
+def test_preference_scores_count_like_correctness():
+    # preference rows: 1 = that model's answer was the better one, 0.5 each for "both fine"
+    strong = np.array([1.0, 1.0, 0.5, 0.0])
+    weak = np.array([0.0, 0.0, 0.5, 1.0])
+    best = evaluate(np.array([4, 3, 2, 1.0]), strong, weak)
+    worst = evaluate(np.array([1, 2, 3, 4.0]), strong, weak)
+    cost, pgr = pgr_curve(np.array([4, 3, 2, 1.0]), strong, weak)
+    np.testing.assert_allclose(pgr, [0.0, 1.0, 2.0, 2.0, 1.0])  # sending the weak model's win to the cloud loses
+    assert best.cpt50 == pytest.approx(0.25) and best.apgr > worst.apgr

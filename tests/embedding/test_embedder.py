@@ -6,9 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from knowledge._embedding import OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
+from embedding import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
 from settings import Settings, get_settings
 from tests.support.knowledge_pdfs import TOPIC_PAGES
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return shared_embedder(get_settings())
 
 
 def test_unit_vectors_in_batches_with_progress(embedder):
@@ -49,3 +54,14 @@ def test_onnx_int8_agrees_with_sentence_transformers():
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="EMBEDDING_BACKEND"):
         load_embedder(Settings(), "tensorflow")
+
+
+def test_max_tokens_reads_only_the_beginning(embedder):
+    start = "The committee reviewed the budget of the city library and its opening hours. " * 3
+    texts = [start + "Then they discussed volcanoes.", start + "Then they baked bread for everyone."]
+    short = embedder.embed(texts, batch_size=1, max_tokens=16)
+    full = embedder.embed(texts, batch_size=1)
+    np.testing.assert_allclose(short[0], short[1], atol=1e-6)  # the endings were never read
+    assert full[0] @ full[1] < 0.999
+    with pytest.raises(ValueError, match="max_tokens must be between 3 and 256"):
+        embedder.embed(texts, max_tokens=1000)
