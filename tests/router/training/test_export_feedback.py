@@ -69,6 +69,7 @@ def test_from_feedback_adds_the_exported_labels_as_the_deployments_own_data(monk
     shipped = tmp_path / "shipped.jsonl"
     shipped.write_text('{"id": "a", "prompt": "p", "strong_correct": true, "weak_correct": false}\n')
     exported = tmp_path / "feedback.jsonl"
+    exported.write_text('{"id": "b", "prompt": "q", "strong_score": 1, "weak_score": 0}\n')  # as the export leaves it
     monkeypatch.setattr(train_complexity, "feedback_data_files", lambda: [exported])
     monkeypatch.setattr(train_complexity, "shared_embedder", lambda settings: None, raising=False)
     trained_on = []
