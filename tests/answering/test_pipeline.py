@@ -331,7 +331,7 @@ class UnreachableKnowledge:
     async def list_documents(self, project_id: str) -> list[str]:
         return ["notes.pdf"]
 
-    async def retrieve(self, project_id: str, question: str) -> list:
+    async def retrieve(self, project_id: str, question: str, *, context: str = "") -> list:
         raise ConnectionError("Chroma is not answering")
 
 
@@ -344,3 +344,25 @@ async def test_a_retrieval_failure_still_answers_and_says_the_documents_were_not
     events = await answer_all(pipeline, prepared)
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello, world!"
     assert local.requests[0].messages[0] == ChatMessage("system", APP_PROMPT)
+
+
+class RecordingKnowledge:
+    """Records what the pipeline searches the project's documents for."""
+
+    def __init__(self) -> None:
+        self.searches: list[tuple[str, str]] = []
+
+    async def list_documents(self, project_id: str) -> list[str]:
+        return ["hours.pdf"]
+
+    async def retrieve(self, project_id: str, question: str, *, context: str = "") -> list:
+        self.searches.append((question, context))
+        return []
+
+
+async def test_a_follow_up_is_searched_with_the_users_previous_question(pipeline):
+    pipeline.knowledge = knowledge = RecordingKnowledge()
+    await pipeline.prepare(ALICE, Question(chat("When does the bakery open?"), project_id="p1"))
+    conversation = chat("When does the bakery open?", "At six on weekdays.", "And on Sundays?")
+    await pipeline.prepare(ALICE, Question(conversation, project_id="p1"))
+    assert knowledge.searches == [("When does the bakery open?", ""), ("And on Sundays?", "When does the bakery open?")]
