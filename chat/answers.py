@@ -14,7 +14,7 @@ import uuid
 import chainlit as cl
 
 from answering import Asker, Prepared, Question
-from chat.documents import ask_for_pdfs, citation_elements, ingest_files, sources_footer
+from chat.documents import ask_for_pdfs, citation_elements, ingest_files, show_sources, sources_footer
 from chat.projects import current_project, projects_panel, readable_project
 from chat.services import services
 from chat.session import session
@@ -161,6 +161,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None) -> None:
         payload={"title": question[:80], "text": f"Question: {question}\n\nAnswer: {reply.content}"},
     )]
     await _finish(reply, route, suffix=sources_footer(prepared.passages))
+    await show_sources(prepared.passages)
 
 
 def _remember(prepared: Prepared, said: list[str]) -> None:
