@@ -22,14 +22,16 @@ from knowledge._store import ProjectStore, StoredChunk
 #: Candidates taken from each ranking before fusion.
 DEPTH = 40
 #: Reciprocal rank fusion: a ranking contributes weight / (RRF_K + rank).
-RRF_K = 60
+RRF_K = 10
 VECTOR_WEIGHT = 1.0
-KEYWORD_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.3
 #: The question together with the previous one, against the question alone.
 CONTEXT_WEIGHT = 0.5
-#: A question shares this much (idf-weighted) of its words with its best keyword passage, at least,
-#: to count as relevant by keywords alone (see `min_score` for the vectors).
-MIN_KEYWORD_COVERAGE = 0.75
+#: The share of a question's (stemmed, stop words aside) words that one of its passages must hold to
+#: count as relevant by keywords alone, whatever the cosine similarity (`min_score`). On the tuning
+#: part: every answerable question had a passage with >= 0.75 or a cosine >= 0.4; no unrelated
+#: question more than 0.4 and 0.35.
+MIN_KEYWORD_COVERAGE = 0.6
 
 MODES = ("hybrid", "vector", "keyword")
 
@@ -70,13 +72,14 @@ def retrieve(
     keywords.sync(listed, store.chunk_terms)
     if not question.strip() or not listed or k <= 0:
         return []
+    depth = max(DEPTH, k)
     queries = [question, f"{context}\n{question}"] if context.strip() else [question]
     rankings: list[tuple[float, list[str]]] = []
     found: dict[str, tuple[StoredChunk, float]] = {}  # chunk id -> chunk, cosine similarity
     vectors = embedder.embed(queries) if mode != "keyword" else np.zeros((0, 0), dtype=np.float32)
     for vector, weight in zip(vectors, (VECTOR_WEIGHT, VECTOR_WEIGHT * CONTEXT_WEIGHT)):
         ranking = []
-        for hit in store.nearest(vector, DEPTH):
+        for hit in store.nearest(vector, depth):
             if hit.metadata.get("doc_id") in listed:
                 ranking.append(hit.id)
                 similarity = 1.0 - hit.distance
@@ -86,7 +89,7 @@ def retrieve(
     query_terms = _weighted_terms(question, context)
     coverage = 0.0
     if mode != "vector":
-        hits = keywords.search(query_terms, DEPTH)
+        hits = keywords.search(query_terms, depth)
         rankings.append((KEYWORD_WEIGHT, [chunk_id for chunk_id, _ in hits]))
     fused = _fuse(rankings)[:k]
 
