@@ -64,9 +64,9 @@ def retrieve(
 ) -> list[Passage]:
     """At most `k` passages, best first; empty means "nothing relevant".
 
-    Nothing is relevant when the best passage's cosine similarity is below `min_score` and no
-    passage holds most of the question's words. Only documents listed in the manifest count (an
-    interrupted ingestion leaves chunks that are not).
+    A passage is relevant when its cosine similarity is at least `min_score` or it holds most of
+    the question's words (`MIN_KEYWORD_COVERAGE`). Only documents listed in the manifest count
+    (an interrupted ingestion leaves chunks that are not).
     """
     listed = store.listed()
     keywords.sync(listed, store.chunk_terms)
@@ -87,7 +87,6 @@ def retrieve(
                     found[hit.id] = (StoredChunk(hit.id, hit.text, hit.metadata), similarity)
         rankings.append((weight, ranking))
     query_terms = _weighted_terms(question, context)
-    coverage = 0.0
     if mode != "vector":
         hits = keywords.search(query_terms, depth)
         rankings.append((KEYWORD_WEIGHT, [chunk_id for chunk_id, _ in hits]))
@@ -98,11 +97,10 @@ def retrieve(
         query_vectors = vectors if len(vectors) else embedder.embed(queries)
         for chunk_id, (chunk, vector) in store.chunks(missing).items():
             found[chunk_id] = (chunk, float(np.max(query_vectors @ vector)))
-    chosen = [found[chunk_id] for chunk_id in fused if chunk_id in found]
-    if mode != "vector":
-        coverage = max((_coverage(query_terms, chunk) for chunk, _ in chosen), default=0.0)
-    if not chosen or (max(similarity for _, similarity in chosen) < min_score and coverage < MIN_KEYWORD_COVERAGE):
-        return []
+    chosen = [
+        (chunk, similarity) for chunk, similarity in (found[chunk_id] for chunk_id in fused if chunk_id in found)
+        if similarity >= min_score or (mode != "vector" and _coverage(query_terms, chunk) >= MIN_KEYWORD_COVERAGE)
+    ]
     question_terms = set(terms(question))
     return [_passage(chunk, similarity, question_terms) for chunk, similarity in chosen]
 
