@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(50, alias="MAX_UPLOAD_MB", gt=0)
     max_pdf_pages: int = Field(5000, alias="MAX_PDF_PAGES", gt=0)
     retrieval_k: int = Field(5, alias="RETRIEVAL_K", gt=0)
-    retrieval_min_score: float = Field(0.3, alias="RETRIEVAL_MIN_SCORE")
+    retrieval_min_score: float = Field(0.4, alias="RETRIEVAL_MIN_SCORE")
 
     # --- OpenAI-compatible gateway and operations ------------------------------------
     # Static gateway keys for services, "key:user" pairs (comma-separated); users also create their own.

@@ -77,6 +77,12 @@ class Question:
         """The new message: what the project's documents are searched for."""
         return self.conversation[-1].content
 
+    @property
+    def previous_text(self) -> str:
+        """The user's message before it: searched along, so a follow-up ("and on Sundays?") finds its topic."""
+        earlier = [m.content for m in self.conversation[:-1] if m.role == "user"]
+        return earlier[-1] if earlier else ""
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -220,7 +226,7 @@ class Pipeline:
         try:
             if not await self.knowledge.list_documents(question.project_id):
                 return None
-            return await self.knowledge.retrieve(question.project_id, question.text)
+            return await self.knowledge.retrieve(question.project_id, question.text, context=question.previous_text)
         except Exception as exc:  # the answer goes on without the documents, and says so
             log.error("project %s could not be searched: %s", question.project_id, exc)
             notes.append("The project's documents could not be searched just now, so this answer does not use them.")

@@ -1,16 +1,19 @@
-"""Knowledge benchmark: ingestion throughput against raw embedding, query latency, recall@5.
+"""Knowledge benchmark: retrieval quality per variant, ingestion against raw embedding, query latency.
 
-    .venv/bin/python bench/bench_knowledge.py           # real PDFs + 10,000-chunk project (~1-2 min)
-    .venv/bin/python bench/bench_knowledge.py --full    # adds a 100,000-chunk project
-    .venv/bin/python bench/bench_knowledge.py --backend torch
+    .venv/bin/python bench/bench_knowledge.py                 # held-out figures + 10,000-chunk latency
+    .venv/bin/python bench/bench_knowledge.py --full          # latency at 100,000 chunks too
+    .venv/bin/python bench/bench_knowledge.py --split tuning  # the part the parameters were tuned on
 
-Ingestion runs the whole pipeline (read, chunk, embed, store) on the real Debian manuals in
-tests/knowledge/samples; the baseline is the raw embedding of the very same chunks in the same
-run, so `pipeline / raw` shows what reading, chunking and Chroma cost on top of the model.
-Query latency is measured on projects filled with synthetic unit vectors (the index does not
-care what the vectors mean): Chroma alone, and end to end (question embedding + Chroma).
-Recall@5: share of the questions of samples/questions.jsonl whose answer page is among the
-five passages retrieved (no score threshold), plus how the threshold separates off-topic ones.
+Quality: the questions of bench/retrieval_set/questions.jsonl (three Debian manuals, read at
+their /usr/share/doc paths; `make test` installs the packages) against the whole pipeline
+(read, structure-aware chunks, embeddings, keyword index), for vector only, keyword (BM25) only
+and hybrid retrieval; the baseline is plain BM25 (the bm25s library) over whole pages.
+recall@1 / recall@5: share of questions whose gold page is the first / among the first five
+passages; MRR: mean of 1/rank of the first passage on the gold page (0 beyond 5). Then how the
+"nothing relevant" rule separates the unrelated questions at RETRIEVAL_MIN_SCORE.
+Ingestion: pipeline end to end against the raw embedding of the same chunk texts, interleaved
+in the same run. Latency: a project filled with real chunk texts (repeated) and random unit
+vectors, so Chroma's index and the keyword index both hold the full size.
 """
 
 from __future__ import annotations
@@ -23,21 +26,38 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge import KnowledgeBase  # noqa: E402
-from knowledge._chunking import chunk_pages  # noqa: E402
-from embedding import load_embedder, shared_embedder  # noqa: E402
+from knowledge import KnowledgeBase, Passage  # noqa: E402
+from knowledge._chunking import chunk_pages, encode_spans  # noqa: E402
+from embedding import shared_embedder  # noqa: E402
+from knowledge._keywords import terms  # noqa: E402
 from knowledge._pdf import read_pdf  # noqa: E402
-from knowledge._store import StoredChunk  # noqa: E402
+from knowledge._retrieve import retrieve  # noqa: E402
+from knowledge._store import StoredChunk, chunk_id  # noqa: E402
 from settings import Settings  # noqa: E402
 
-SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "knowledge" / "samples"
-DOCUMENTS = ["reportlab-userguide.pdf", "CAD.pdf", "asy-latex.pdf"]
+QUESTIONS = Path(__file__).resolve().parent / "retrieval_set" / "questions.jsonl"
+MANUALS = {  # document -> (Debian package, path)
+    "camlidl-1.04.doc.pdf": ("camlidl-doc", Path("/usr/share/doc/camlidl/camlidl-1.04.doc.pdf")),
+    "gnuplot.pdf": ("gnuplot-doc", Path("/usr/share/doc/gnuplot/gnuplot.pdf")),
+    "asymptote.pdf": ("asymptote-doc", Path("/usr/share/doc/asymptote/asymptote.pdf")),
+}
+PROJECT = "manuals"
+
+
+def load_questions(split: str) -> list[dict]:
+    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    return [row for row in rows if split == "all" or row["split"] == split]
+
+
+def missing_manuals() -> list[str]:
+    return sorted({package for package, path in MANUALS.values() if not path.exists()})
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -45,123 +65,172 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+def rank_of_gold(passages: list[tuple[str, int | None]], question: dict) -> int | None:
+    for rank, (document, page) in enumerate(passages, 1):
+        if document == question["document"] and page == question["page"]:
+            return rank
+    return None
+
+
+def quality(ranks: list[int | None]) -> str:
+    n = len(ranks)
+    at1 = sum(rank == 1 for rank in ranks) / n
+    at5 = sum(rank is not None and rank <= 5 for rank in ranks) / n
+    mrr = sum(1 / rank for rank in ranks if rank) / n
+    return f"recall@1 {at1:.3f}  recall@5 {at5:.3f}  MRR {mrr:.3f}"
+
+
 async def bench_ingestion(kb: KnowledgeBase) -> None:
     kb.embedder.embed(["warm-up"])  # model loading is not ingestion
     pages = chunks = 0
-    started = time.perf_counter()
-    for name in DOCUMENTS:
-        summary = await kb.ingest_pdf("real", "bench", name, (SAMPLES / name).read_bytes())
+    pipeline = raw = 0.0
+    # Document by document, the pipeline and then the raw embedding of the very same texts, so a
+    # change in the load of this shared machine hits both alike.
+    for name, (_, path) in MANUALS.items():
+        data = path.read_bytes()
+        started = time.perf_counter()
+        summary = await kb.ingest_pdf(PROJECT, "bench", name, data)
+        pipeline += time.perf_counter() - started
         pages, chunks = pages + summary.pages, chunks + summary.chunks
-    pipeline = time.perf_counter() - started
-
-    texts = []
-    for name in DOCUMENTS:
-        pdf = read_pdf((SAMPLES / name).read_bytes(), max_mb=50, max_pages=5000)
-        texts += [chunk.text for chunk in chunk_pages((page.number, page.text) for page in pdf.pages)]
-    # The raw baseline and the other backend run interleaved, block by block, so a change in the
-    # load of this shared machine hits both alike.
-    other = "torch" if kb.settings.embedding_backend != "torch" else "onnx-int8"
-    reference = load_embedder(Settings(), other)  # default DATA_DIR: the exported ONNX model is reused
-    reference.embed(["warm-up"])
-    raw = other_seconds = 0.0
-    for start in range(0, len(texts), 64):
-        block = texts[start : start + 64]
+        pdf = read_pdf(data, max_mb=50, max_pages=5000)
+        texts = [chunk.embedded_text for chunk in chunk_pages((page.number, page.text) for page in pdf.pages)]
         started = time.perf_counter()
-        kb.embedder.embed(block)
+        kb.embedder.embed(texts)
         raw += time.perf_counter() - started
-        started = time.perf_counter()
-        reference.embed(block)
-        other_seconds += time.perf_counter() - started
-
-    print(f"ingestion, {len(DOCUMENTS)} real PDFs ({pages} pages, {chunks} chunks):")
+    print(f"ingestion, {len(MANUALS)} manuals ({pages} pages, {chunks} chunks), {kb.settings.embedding_backend}:")
     print(f"  pipeline end to end : {pages / pipeline:7.1f} pages/s  {chunks / pipeline:6.1f} chunks/s  ({pipeline:.1f} s)")
-    print(f"  raw embedding (base): {'':>14}  {len(texts) / raw:6.1f} chunks/s  ({raw:.1f} s)")
-    print(f"  pipeline / raw      : {raw / pipeline:.2f}  (1.00 = the pipeline adds nothing to the model's time)")
-    print(f"  raw embedding, {other:<9}: {len(texts) / other_seconds:6.1f} chunks/s  "
-          f"({kb.settings.embedding_backend} is {other_seconds / raw:.2f}x its speed, measured interleaved)")
+    print(f"  raw embedding (base): {'':>14}  {chunks / raw:6.1f} chunks/s  ({raw:.1f} s)")
+    print(f"  pipeline / raw      : {raw / pipeline:.2f}  (1.00 = reading, chunking, keywords and Chroma cost nothing)")
 
 
-async def bench_recall(kb: KnowledgeBase) -> None:
-    questions = [json.loads(line) for line in (SAMPLES / "questions.jsonl").read_text().splitlines() if line]
+def page_bm25_baseline() -> Callable[[str], list[tuple[str, int]]]:
+    """Plain BM25 over whole pages (bm25s, English stop words, Snowball stems): the baseline."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    pages: list[tuple[str, int]] = []
+    texts: list[str] = []
+    for name, (_, path) in MANUALS.items():
+        for page in read_pdf(path.read_bytes(), max_mb=50, max_pages=5000).pages:
+            pages.append((name, page.number))
+            texts.append(page.text)
+    index = bm25s.BM25()
+    index.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+
+    def search(question: str) -> list[tuple[str, int]]:
+        query = bm25s.tokenize([question], stopwords="en", stemmer=stemmer, show_progress=False)
+        found, _ = index.retrieve(query, k=5, show_progress=False)
+        return [pages[i] for i in found[0]]
+
+    return search
+
+
+async def bench_quality(kb: KnowledgeBase, split: str) -> None:
+    questions = load_questions(split)
     answerable = [q for q in questions if q["document"]]
-    found = 0
-    best_relevant: list[float] = []
-    best_offtopic: list[float] = []
-    for q in questions:
-        passages = await kb.retrieve("real", q["question"], k=5, min_score=-1.0)
-        if not q["document"]:
-            best_offtopic.append(passages[0].score)
-            continue
-        best_relevant.append(passages[0].score)
-        if any(p.document == q["document"] and p.page in q["pages"] for p in passages):
-            found += 1
-        else:
-            print(f"  miss: {q['question']}  (expected p. {q['pages']}, got {[p.page for p in passages]})")
+    unrelated = [q for q in questions if not q["document"]]
+    store, keywords = kb.project(PROJECT), kb.keywords(PROJECT)
+    print(f"retrieval quality, {split} part: {len(answerable)} questions with a gold page, {len(unrelated)} unrelated")
+
+    baseline = page_bm25_baseline()
+    print(f"  {'BM25 over whole pages (base)':<30} {quality([rank_of_gold(baseline(q['question']), q) for q in answerable])}")
+    for mode in ("vector", "keyword", "hybrid"):
+        ranks = []
+        for q in answerable:
+            passages = await asyncio.to_thread(retrieve, store, kb.embedder, keywords, q["question"], k=5,
+                                               min_score=-1.0, mode=mode)
+            ranks.append(rank_of_gold([(p.document, p.page) for p in passages], q))
+        print(f"  {mode + ' (this pipeline)':<30} {quality(ranks)}")
+
     threshold = kb.settings.retrieval_min_score
-    print(f"recall@5 of the answer page: {found}/{len(answerable)} = {found / len(answerable):.2f}")
-    print(
-        f"  best score, answerable: min {min(best_relevant):.2f} median {statistics.median(best_relevant):.2f};"
-        f" off-topic: max {max(best_offtopic):.2f}  (RETRIEVAL_MIN_SCORE={threshold}:"
-        f" {sum(s < threshold for s in best_offtopic)}/{len(best_offtopic)} off-topic answered 'nothing relevant',"
-        f" {sum(s < threshold for s in best_relevant)}/{len(best_relevant)} answerable wrongly so)"
-    )
+    answered_unrelated = [q["question"] for q in unrelated if await kb.retrieve(PROJECT, q["question"], k=5)]
+    empty_answerable = [q["question"] for q in answerable if not await kb.retrieve(PROJECT, q["question"], k=5)]
+    best = [await _best_score(kb, q["question"]) for q in questions]
+    print(f"  'nothing relevant' at RETRIEVAL_MIN_SCORE={threshold}: {len(unrelated) - len(answered_unrelated)}"
+          f"/{len(unrelated)} unrelated questions answered so, {len(empty_answerable)}/{len(answerable)} answerable"
+          " wrongly so")
+    scores_answerable = [s for q, s in zip(questions, best) if q["document"]]
+    scores_unrelated = [s for q, s in zip(questions, best) if not q["document"]]
+    print(f"  best cosine, answerable: min {min(scores_answerable):.2f} median {statistics.median(scores_answerable):.2f};"
+          f" unrelated: median {statistics.median(scores_unrelated):.2f} max {max(scores_unrelated):.2f}")
 
 
-async def bench_queries(kb: KnowledgeBase, size: int, dimension: int, rounds: int = 200) -> None:
+async def _best_score(kb: KnowledgeBase, question: str) -> float:
+    passages: list[Passage] = await kb.retrieve(PROJECT, question, k=5, min_score=-1.0)
+    return max(p.score for p in passages)
+
+
+async def bench_queries(kb: KnowledgeBase, size: int, rounds: int = 200) -> None:
+    """Latency with `size` chunks in a project: the texts of the manuals' chunks, repeated."""
     project = f"synthetic-{size}"
     store = kb.project(project)
+    source = [chunk for _, path in MANUALS.values()
+              for chunk in chunk_pages((p.number, p.text) for p in read_pdf(path.read_bytes(), max_mb=50,
+                                                                              max_pages=5000).pages)]
     generator = np.random.default_rng(size)
+    dimension = kb.embedder.dimension
     started = time.perf_counter()
     for start in range(0, size, 20_000):  # one "document" per 20k chunks keeps memory small
         count = min(20_000, size - start)
         vectors = generator.standard_normal((count, dimension)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         doc_id = f"synthetic-{start}"
-        chunks = [
-            StoredChunk(f"{doc_id}-{i}", f"synthetic passage {start + i}",
-                        {"doc_id": doc_id, "document": "synthetic.pdf", "kind": "pdf", "owner": "bench",
-                         "page": 1 + i // 3, "chunk": i})
-            for i in range(count)
-        ]
+        chunks = []
+        for i in range(count):
+            chunk = source[(start + i) % len(source)]
+            chunks.append(StoredChunk(chunk_id(doc_id, i), chunk.text, {
+                "doc_id": doc_id, "document": "synthetic.pdf", "kind": "pdf", "owner": "bench", "page": chunk.page,
+                "chunk": i, "section": chunk.section, "spans": encode_spans(chunk.spans),
+                "terms": " ".join(terms(chunk.embedded_text))}))
         store.add_document(doc_id, chunks, vectors, {"doc_id": doc_id, "document": "synthetic.pdf", "kind": "pdf",
                                                      "owner": "bench", "pages": count // 3, "chunks": count,
                                                      "size_bytes": 0, "added_at": ""})
     fill = time.perf_counter() - started
+    questions = [q["question"] for q in load_questions("all") if q["document"]]
 
-    questions = generator.standard_normal((rounds, dimension)).astype(np.float32)
-    questions /= np.linalg.norm(questions, axis=1, keepdims=True)
-    chroma_ms = []
-    for vector in questions:
-        started = time.perf_counter()
-        store.nearest(vector, 5)
-        chroma_ms.append((time.perf_counter() - started) * 1000)
-    end_to_end_ms = []
-    for i in range(rounds // 4):
-        started = time.perf_counter()
-        await kb.retrieve(project, f"How do I configure feature number {i} of the library?", k=5, min_score=-1.0)
-        end_to_end_ms.append((time.perf_counter() - started) * 1000)
-    print(f"query latency, {size:,} chunks in the project (filled at {size / fill:,.0f} chunks/s):")
-    print(f"  Chroma query only (base): p50 {percentile(chroma_ms, .5):6.1f} ms  p95 {percentile(chroma_ms, .95):6.1f} ms")
-    print(f"  retrieve end to end     : p50 {percentile(end_to_end_ms, .5):6.1f} ms  p95 {percentile(end_to_end_ms, .95):6.1f} ms"
-          f"  ({percentile(end_to_end_ms, .5) / percentile(chroma_ms, .5):.1f}x the Chroma query: question embedding + manifest check)")
+    started = time.perf_counter()
+    await kb.retrieve(project, questions[0], k=5, min_score=-1.0)  # this process loads the keyword index once
+    load = time.perf_counter() - started
+    chroma_ms = await _timed(rounds, lambda i: asyncio.to_thread(
+        store.nearest, generator.standard_normal(dimension).astype(np.float32), 5))
+    keyword_ms = await _timed(rounds, lambda i: asyncio.to_thread(
+        kb.keywords(project).search, dict.fromkeys(terms(questions[i % len(questions)]), 1.0), 40))
+    hybrid_ms = await _timed(rounds, lambda i: kb.retrieve(project, questions[i % len(questions)], k=5, min_score=-1.0))
+    print(f"query latency, {size:,} chunks in the project (filled at {size / fill:,.0f} chunks/s;"
+          f" keyword index loaded by a new process in {load:.1f} s, once):")
+    for label, values in [("Chroma vector query (base)", chroma_ms), ("keyword index (BM25)", keyword_ms),
+                          ("hybrid retrieve end to end", hybrid_ms)]:
+        print(f"  {label:<27}: p50 {percentile(values, .5):6.1f} ms  p95 {percentile(values, .95):6.1f} ms")
     await kb.delete_project(project)
+
+
+async def _timed(rounds: int, call: Callable[[int], Awaitable[object]]) -> list[float]:
+    times = []
+    for i in range(rounds):
+        started = time.perf_counter()
+        await call(i)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="also measure a 100,000-chunk project")
+    parser.add_argument("--full", action="store_true", help="also measure latency at 100,000 chunks")
+    parser.add_argument("--split", choices=["heldout", "tuning", "all"], default="heldout")
     parser.add_argument("--backend", choices=["onnx-int8", "torch"], default="onnx-int8", help="EMBEDDING_BACKEND")
     args = parser.parse_args()
-    print(f"embedding backend: {args.backend}")
+    if missing := missing_manuals():
+        sys.exit(f"The evaluation manuals are not installed: apt-get install {' '.join(missing)} (make test does it)")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as folder:
         embedder = shared_embedder(Settings(EMBEDDING_BACKEND=args.backend))
         kb = KnowledgeBase(Settings(DATA_DIR=folder, EMBEDDING_BACKEND=args.backend), embedder=embedder)
         try:
             await bench_ingestion(kb)
-            await bench_recall(kb)
+            await bench_quality(kb, args.split)
             for size in [10_000, 100_000] if args.full else [10_000]:
-                await bench_queries(kb, size, kb.embedder.dimension)
+                await bench_queries(kb, size)
         finally:
             kb.close()
 

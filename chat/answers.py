@@ -17,7 +17,7 @@ import chainlit as cl
 from answering import Asker, Prepared, Question
 from chat import comparisons
 from chat.comparisons import COMPARE_ACTION, Answered
-from chat.documents import ask_for_pdfs, citation_elements, ingest_files, sources_footer
+from chat.documents import ask_for_pdfs, citation_elements, ingest_files, show_sources, sources_footer
 from chat.projects import current_project, projects_panel, readable_project
 from chat.retraining import RETRAIN_COMMAND, retrain
 from chat.services import services
@@ -218,6 +218,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
         if action := await comparisons.comparison_action(prepared, reply.id):
             reply.actions.append(action)
     await _finish(reply, route, suffix=sources_footer(prepared.passages))
+    await show_sources(prepared.passages)
     return answered
 
 

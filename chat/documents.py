@@ -96,16 +96,25 @@ async def ask_for_pdfs(project: Project) -> None:
 
 
 def citation_elements(passages: list[Passage], project: Project) -> list[cl.Element]:
-    """One element per cited page: the PDF opened at that page (saved answers as text)."""
+    """Per cited passage: the PDF opened at its page and the passage's text, both in the side view
+    (saved answers: the text only), so a reader checks the claim against its source."""
     elements: list[cl.Element] = []
     for number, passage in enumerate(passages, 1):
-        name = f"[{number}] {passage.citation}"
         path = pdf_path(project.id, passage.doc_id)
         if passage.page and path.exists():
-            elements.append(cl.Pdf(name=name, path=str(path), page=passage.page, display="side"))
+            elements.append(cl.Pdf(name=f"[{number}] {passage.citation}", path=str(path), page=passage.page,
+                                   display="side"))
+            elements.append(cl.Text(name=_excerpt_name(number), content=_excerpt(passage), display="side"))
         else:
-            elements.append(cl.Text(name=name, content=passage.text, display="side"))
+            elements.append(cl.Text(name=f"[{number}] {passage.citation}", content=_excerpt(passage), display="side"))
     return elements
+
+
+async def show_sources(passages: list[Passage] | None) -> None:
+    """Under the answer, a collapsed "Sources" step with the text of every cited passage."""
+    if passages:
+        async with cl.Step(name="Sources", type="retrieval", show_input=False) as step:
+            step.output = "\n\n".join(f"**[{n}] {p.citation}**\n\n{_excerpt(p)}" for n, p in enumerate(passages, 1))
 
 
 def sources_footer(passages: list[Passage] | None) -> str:
@@ -113,4 +122,15 @@ def sources_footer(passages: list[Passage] | None) -> str:
         return ""
     if not passages:
         return "\n\n*No passage of this project's documents matched the question; this answer does not use them.*"
-    return "\n\n**Sources:** " + ", ".join(f"[{n}] {p.citation}" for n, p in enumerate(passages, 1))
+    return "\n\n**Sources:** " + ", ".join(
+        f"[{n}] {p.citation}" + (f" ({_excerpt_name(n)})" if p.page else "") for n, p in enumerate(passages, 1))
+
+
+def _excerpt_name(number: int) -> str:
+    return f"[{number}] passage"
+
+
+def _excerpt(passage: Passage) -> str:
+    """The passage as a quote, under its section title."""
+    section = f"*{passage.section}*\n\n" if passage.section else ""
+    return section + "> " + passage.text

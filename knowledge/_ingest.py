@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from knowledge._chunking import Chunk, chunk_pages
+from knowledge._chunking import Chunk, chunk_pages, encode_spans
 from embedding import Embedder
 from knowledge._errors import KnowledgeError
 from knowledge._pdf import read_pdf
-from knowledge._store import ProjectStore, StoredChunk
+from knowledge._keywords import terms
+from knowledge._store import ProjectStore, StoredChunk, chunk_id
 
 KIND_PDF = "pdf"
 KIND_ARTIFACT = "artifact"
@@ -130,10 +131,10 @@ def save_artifact(store: ProjectStore, embedder: Embedder, *, owner: str, title:
 def _index(
     store: ProjectStore, embedder: Embedder, info: dict[str, Any], chunks: list[Chunk], on_batch: Callable[[int], None]
 ) -> None:
-    vectors = embedder.embed([chunk.text for chunk in chunks], on_batch=on_batch)
+    vectors = embedder.embed([chunk.embedded_text for chunk in chunks], on_batch=on_batch)
     stored = [
         StoredChunk(
-            id=f"{info['doc_id']}-{chunk.index}",
+            id=chunk_id(info["doc_id"], chunk.index),
             text=chunk.text,
             metadata={
                 "doc_id": info["doc_id"],
@@ -142,6 +143,9 @@ def _index(
                 "owner": info["owner"],
                 "page": chunk.page,
                 "chunk": chunk.index,
+                "section": chunk.section,
+                "spans": encode_spans(chunk.spans),
+                "terms": " ".join(terms(chunk.embedded_text)),  # the chunk's entry in the keyword index
             },
         )
         for chunk in chunks

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from knowledge import _ingest
 from embedding import Embedder, shared_embedder
 from knowledge._ingest import IngestProgress, IngestSummary
+from knowledge._keywords import ProjectKeywords
 from knowledge._retrieve import Passage, retrieve
 from knowledge._store import ProjectStore, open_client
 from settings import Settings, get_settings
@@ -55,6 +57,8 @@ class KnowledgeBase:
         self.settings = settings or get_settings()
         self._client, self._lock = open_client(self.settings)
         self._embedder = embedder
+        self._keywords: dict[str, ProjectKeywords] = {}  # per project, kept in step with the store
+        self._keywords_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -119,16 +123,32 @@ class KnowledgeBase:
         """Remove a document and all its passages; False if it was not listed."""
         return await asyncio.to_thread(self.project(project_id).remove_document, doc_id)
 
+    def keywords(self, project_id: str) -> ProjectKeywords:
+        """This process's keyword index of a project (loaded from the store on first use)."""
+        with self._keywords_lock:
+            return self._keywords.setdefault(project_id, ProjectKeywords())
+
     async def retrieve(
-        self, project_id: str, question: str, *, k: int | None = None, min_score: float | None = None
+        self,
+        project_id: str,
+        question: str,
+        *,
+        context: str = "",
+        k: int | None = None,
+        min_score: float | None = None,
     ) -> list[Passage]:
-        """The passages to give the model; an empty list means nothing relevant was found."""
+        """The passages to give the model; an empty list means nothing relevant was found.
+
+        `context`: the conversation's previous question, so a follow-up finds what it refers to.
+        """
         store = self.project(project_id)
         return await asyncio.to_thread(
             lambda: retrieve(
                 store,
                 self.embedder,
+                self.keywords(project_id),
                 question,
+                context=context,
                 k=k or self.settings.retrieval_k,
                 min_score=self.settings.retrieval_min_score if min_score is None else min_score,
             )

@@ -1,46 +1,147 @@
-"""Question -> the most relevant passages of a project, with the document and page to cite."""
+"""Question -> the most relevant passages of a project, with the document and page to cite.
+
+Hybrid: the nearest chunks by vector (all-MiniLM-L6-v2) and the best chunks by keywords (BM25)
+are fused by weighted reciprocal rank fusion. A follow-up question ("and on Sundays?") is also
+searched together with the conversation's previous question (`context`), at a lower weight, so
+it finds what it refers to while a new topic still wins on its own words. The weights were tuned
+on the tuning part of bench/retrieval_set (see bench/bench_knowledge.py and the README).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from embedding import Embedder
-from knowledge._store import ProjectStore
+from knowledge._chunking import Chunk, decode_spans
+from knowledge._keywords import ProjectKeywords, terms
+from knowledge._store import ProjectStore, StoredChunk
+
+#: Candidates taken from each ranking before fusion.
+DEPTH = 40
+#: Reciprocal rank fusion: a ranking contributes weight / (RRF_K + rank).
+RRF_K = 10
+VECTOR_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.3
+#: The question together with the previous one, against the question alone.
+CONTEXT_WEIGHT = 0.5
+#: The share of a question's (stemmed, stop words aside) words that one of its passages must hold to
+#: count as relevant by keywords alone, whatever the cosine similarity (`min_score`). On the tuning
+#: part: every answerable question had a passage with >= 0.75 or a cosine >= 0.4; no unrelated
+#: question more than 0.4 and 0.35.
+MIN_KEYWORD_COVERAGE = 0.6
+
+MODES = ("hybrid", "vector", "keyword")
 
 
 @dataclass(frozen=True)
 class Passage:
     document: str  # file name (or artifact title)
     page: int | None  # 1-based; None for saved answers
-    score: float  # cosine similarity in [-1, 1]; higher is more relevant
+    score: float  # cosine similarity to the question in [-1, 1]; higher is more relevant
     text: str
     doc_id: str
     kind: str  # "pdf" or "artifact"
+    section: str = ""  # title of the section the passage is in, if the document has headings
 
     @property
     def citation(self) -> str:
         return f"{self.document}, p. {self.page}" if self.page else self.document
 
 
-def retrieve(store: ProjectStore, embedder: Embedder, question: str, *, k: int, min_score: float) -> list[Passage]:
-    """At most `k` passages scoring at least `min_score`, best first; empty means "nothing relevant".
+def retrieve(
+    store: ProjectStore,
+    embedder: Embedder,
+    keywords: ProjectKeywords,
+    question: str,
+    *,
+    k: int,
+    min_score: float,
+    context: str = "",
+    mode: str = "hybrid",
+) -> list[Passage]:
+    """At most `k` passages, best first; empty means "nothing relevant".
 
-    Chunks of a document missing from the manifest (an interrupted ingestion) are skipped.
+    A passage is relevant when its cosine similarity is at least `min_score` or it holds most of
+    the question's words (`MIN_KEYWORD_COVERAGE`). Only documents listed in the manifest count
+    (an interrupted ingestion leaves chunks that are not).
     """
-    if not question.strip():
+    listed = store.listed()
+    keywords.sync(listed, store.chunk_terms)
+    if not question.strip() or not listed or k <= 0:
         return []
-    vector = embedder.embed([question])[0]
-    hits = [hit for hit in store.nearest(vector, k) if 1.0 - hit.distance >= min_score]
-    listed = store.existing([str(hit.metadata.get("doc_id", "")) for hit in hits])
-    return [
-        Passage(
-            document=str(hit.metadata.get("document", "")),
-            page=int(hit.metadata.get("page", 0)) or None,
-            score=round(1.0 - hit.distance, 4),
-            text=hit.text,
-            doc_id=str(hit.metadata.get("doc_id", "")),
-            kind=str(hit.metadata.get("kind", "")),
-        )
-        for hit in hits
-        if hit.metadata.get("doc_id") in listed
+    depth = max(DEPTH, k)
+    queries = [question, f"{context}\n{question}"] if context.strip() else [question]
+    rankings: list[tuple[float, list[str]]] = []
+    found: dict[str, tuple[StoredChunk, float]] = {}  # chunk id -> chunk, cosine similarity
+    vectors = embedder.embed(queries) if mode != "keyword" else np.zeros((0, 0), dtype=np.float32)
+    for vector, weight in zip(vectors, (VECTOR_WEIGHT, VECTOR_WEIGHT * CONTEXT_WEIGHT)):
+        ranking = []
+        for hit in store.nearest(vector, depth):
+            if hit.metadata.get("doc_id") in listed:
+                ranking.append(hit.id)
+                similarity = 1.0 - hit.distance
+                if hit.id not in found or found[hit.id][1] < similarity:
+                    found[hit.id] = (StoredChunk(hit.id, hit.text, hit.metadata), similarity)
+        rankings.append((weight, ranking))
+    query_terms = _weighted_terms(question, context)
+    if mode != "vector":
+        hits = keywords.search(query_terms, depth)
+        rankings.append((KEYWORD_WEIGHT, [chunk_id for chunk_id, _ in hits]))
+    fused = _fuse(rankings)[:k]
+
+    missing = [chunk_id for chunk_id in fused if chunk_id not in found]
+    if missing:
+        query_vectors = vectors if len(vectors) else embedder.embed(queries)
+        for chunk_id, (chunk, vector) in store.chunks(missing).items():
+            found[chunk_id] = (chunk, float(np.max(query_vectors @ vector)))
+    chosen = [
+        (chunk, similarity) for chunk, similarity in (found[chunk_id] for chunk_id in fused if chunk_id in found)
+        if similarity >= min_score or (mode != "vector" and _coverage(query_terms, chunk) >= MIN_KEYWORD_COVERAGE)
     ]
+    question_terms = set(terms(question))
+    return [_passage(chunk, similarity, question_terms) for chunk, similarity in chosen]
+
+
+def _weighted_terms(question: str, context: str) -> dict[str, float]:
+    weighted = dict.fromkeys(terms(question), 1.0)
+    for term in terms(context):
+        weighted.setdefault(term, CONTEXT_WEIGHT)
+    return weighted
+
+
+def _fuse(rankings: Sequence[tuple[float, list[str]]]) -> list[str]:
+    """Weighted reciprocal rank fusion of several rankings of chunk ids, best first."""
+    scores: dict[str, float] = {}
+    for weight, ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, 1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    return sorted(scores, key=lambda chunk_id: -scores[chunk_id])
+
+
+def _coverage(query_terms: dict[str, float], chunk: StoredChunk) -> float:
+    """Share of the question's words (weighted) that the chunk contains."""
+    total = sum(query_terms.values())
+    if not total:
+        return 0.0
+    present = set(str(chunk.metadata.get("terms", "")).split())
+    return sum(weight for term, weight in query_terms.items() if term in present) / total
+
+
+def _passage(chunk: StoredChunk, similarity: float, question_terms: set[str]) -> Passage:
+    meta = chunk.metadata
+    page = int(meta.get("page", 0)) or None
+    spans = decode_spans(str(meta.get("spans", "")))
+    if page and spans:  # a passage over a page break cites the page with the question's words
+        page = Chunk(page, 0, chunk.text, spans=spans).page_for(lambda part: len(question_terms & set(terms(part))))
+    return Passage(
+        document=str(meta.get("document", "")),
+        page=page,
+        score=round(similarity, 4),
+        text=chunk.text,
+        doc_id=str(meta.get("doc_id", "")),
+        kind=str(meta.get("kind", "")),
+        section=str(meta.get("section", "")),
+    )

@@ -40,9 +40,14 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class Hit:
+    id: str
     text: str
     metadata: dict[str, Any]
     distance: float
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    return f"{doc_id}-{index}"
 
 
 class WriterLock:
@@ -118,11 +123,9 @@ class ProjectStore:
             return []
         return [dict(m) for m in manifest.get(include=["metadatas"])["metadatas"] or []]
 
-    def existing(self, doc_ids: list[str]) -> set[str]:
-        manifest = self._collection(self._documents_name, create=False)
-        if manifest is None or not doc_ids:
-            return set()
-        return set(manifest.get(ids=list(set(doc_ids)), include=[])["ids"])
+    def listed(self) -> dict[str, int]:
+        """The documents of the manifest with their chunk counts (what retrieval may return)."""
+        return {str(info["doc_id"]): int(info["chunks"]) for info in self.documents()}
 
     def add_document(self, doc_id: str, chunks: list[StoredChunk], vectors: np.ndarray, info: dict[str, Any]) -> None:
         """Store all chunks, then the manifest entry; on any failure remove what was written."""
@@ -166,6 +169,30 @@ class ProjectStore:
                 self._client.delete_collection(name)
 
     # --- search ----------------------------------------------------------------------
+    def chunk_terms(self, doc_id: str, chunks: int) -> list[tuple[str, list[str]]]:
+        """A document's stored keyword terms, (chunk id, terms) in chunk order: its part of the keyword index."""
+        collection = self._collection(self._chunks_name, create=False)
+        if collection is None or chunks <= 0:
+            return []
+        ids = [chunk_id(doc_id, index) for index in range(chunks)]
+        batch = self._client.get_max_batch_size()
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), batch):
+            part = collection.get(ids=ids[start : start + batch], include=["metadatas"])
+            found.update((i, str((meta or {}).get("terms", ""))) for i, meta in zip(part["ids"], part["metadatas"]))
+        return [(i, found[i].split()) for i in ids if i in found]
+
+    def chunks(self, ids: list[str]) -> dict[str, tuple[StoredChunk, np.ndarray]]:
+        """Chunks by id with their vectors (for keyword hits the vector search did not return)."""
+        collection = self._collection(self._chunks_name, create=False)
+        if collection is None or not ids:
+            return {}
+        found = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        return {
+            i: (StoredChunk(i, text or "", dict(meta or {})), np.asarray(vector, dtype=np.float32))
+            for i, text, meta, vector in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])
+        }
+
     def nearest(self, vector: np.ndarray, k: int) -> list[Hit]:
         collection = self._collection(self._chunks_name, create=False)
         if collection is None or k <= 0:
@@ -181,8 +208,8 @@ class ProjectStore:
                     raise
                 time.sleep(0.05 * 2**attempt)
         return [
-            Hit(text or "", dict(meta or {}), float(distance))
-            for text, meta, distance in zip(
-                result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            Hit(i, text or "", dict(meta or {}), float(distance))
+            for i, text, meta, distance in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
         ]

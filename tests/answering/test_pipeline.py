@@ -377,7 +377,7 @@ class UnreachableKnowledge:
     async def list_documents(self, project_id: str) -> list[str]:
         return ["notes.pdf"]
 
-    async def retrieve(self, project_id: str, question: str) -> list:
+    async def retrieve(self, project_id: str, question: str, *, context: str = "") -> list:
         raise ConnectionError("Chroma is not answering")
 
 
@@ -456,3 +456,25 @@ async def test_a_chat_answer_keeps_its_model_and_route_for_the_thumbs_that_rate_
         rows = (await conn.execute(answer_routes.select())).mappings().all()
     assert [(r["step_id"], r["thread_id"], r["user_identifier"], r["prompt"], r["model"], r["route"])
             for r in rows] == [("in-a-thread", "t1", "alice", "Name a colour.", "small", "local")]
+
+
+class RecordingKnowledge:
+    """Records what the pipeline searches the project's documents for."""
+
+    def __init__(self) -> None:
+        self.searches: list[tuple[str, str]] = []
+
+    async def list_documents(self, project_id: str) -> list[str]:
+        return ["hours.pdf"]
+
+    async def retrieve(self, project_id: str, question: str, *, context: str = "") -> list:
+        self.searches.append((question, context))
+        return []
+
+
+async def test_a_follow_up_is_searched_with_the_users_previous_question(pipeline):
+    pipeline.knowledge = knowledge = RecordingKnowledge()
+    await pipeline.prepare(ALICE, Question(chat("When does the bakery open?"), project_id="p1"))
+    conversation = chat("When does the bakery open?", "At six on weekdays.", "And on Sundays?")
+    await pipeline.prepare(ALICE, Question(conversation, project_id="p1"))
+    assert knowledge.searches == [("When does the bakery open?", ""), ("And on Sundays?", "When does the bakery open?")]

@@ -11,6 +11,7 @@ from tests.support.chat_page import LOCAL_PROFILE, SocketLog, pick_profile, sign
 from tests.support.knowledge_pdfs import HARBOUR_GUIDE, encrypted_guide, make_pdf
 
 pytestmark = pytest.mark.e2e
+CODE_SENTENCE = "The secret code of the blue harbour lighthouse is 7431."
 
 def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_path):
     pdf = tmp_path / "harbour-guide.pdf"
@@ -24,8 +25,14 @@ def test_an_uploaded_pdf_is_indexed_and_its_page_cited(app_server, page, tmp_pat
 
     expect(page.get_by_text(re.compile(r"Indexed harbour-guide\.pdf: 3 pages, \d+ passages"))).to_be_visible()
     answer = page.locator('[data-step-type="assistant_message"]').last
-    expect(answer).to_contain_text("Sources: [1] harbour-guide.pdf, p. 3")
+    expect(answer).to_contain_text("Sources: [1] harbour-guide.pdf, p. 3 ([1] passage)")
     expect(page.get_by_text("[1] harbour-guide.pdf, p. 3").first).to_be_visible()
+    # The passage the answer rests on, to check it: in the side view, and in the Sources step under the answer.
+    answer.locator("a.element-link", has_text="[1] passage").click()
+    expect(page.locator("#side-view-title")).to_contain_text("[1] passage")
+    expect(page.locator("#side-view-content")).to_contain_text(CODE_SENTENCE, timeout=30_000)
+    page.get_by_text("Used Sources").last.click()
+    expect(page.locator("blockquote", has_text=CODE_SENTENCE).first).to_be_visible()
 
     # The same file again is not indexed twice.
     upload_and_send(page, pdf, "Here it is again.")

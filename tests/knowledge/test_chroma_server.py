@@ -6,6 +6,7 @@ import pytest
 
 from knowledge import KnowledgeBase
 from settings import Settings
+from tests.knowledge.test_knowledge_base import ERROR_CODES, keyword_pages
 from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, make_pdf
 
 
@@ -39,3 +40,24 @@ def test_several_clients_may_use_one_server(chroma_server, embedder, tmp_path):
     first, second = KnowledgeBase(settings, embedder=embedder), KnowledgeBase(settings, embedder=embedder)
     first.close()
     second.close()
+
+
+async def test_instances_sharing_a_server_share_the_keyword_index(chroma_server, embedder, tmp_path):
+    """Two app instances: what one ingests or removes, the other's keyword search follows at its next question."""
+    host, port = chroma_server
+    first, second = (KnowledgeBase(Settings(DATA_DIR=tmp_path / name, CHROMA_HOST=host, CHROMA_PORT=port),
+                                   embedder=embedder) for name in ("one", "two"))
+    try:
+        project, question = "shared-project", "What does E4711 mean?"
+        assert keyword_pages(second, project, question) == []  # the second instance's index is now loaded (empty)
+        data = make_pdf(TOPIC_PAGES + [ERROR_CODES])
+        summary = await first.ingest_pdf(project, "alice", "manual.pdf", data)
+        assert keyword_pages(second, project, question) == [5]
+        assert await first.remove_document(project, summary.doc_id)
+        assert keyword_pages(second, project, question) == []
+        await second.ingest_pdf(project, "bob", "manual.pdf", data)
+        assert keyword_pages(first, project, question) == [5]
+        await first.delete_project(project)
+    finally:
+        first.close()
+        second.close()

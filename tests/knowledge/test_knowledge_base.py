@@ -8,6 +8,7 @@ import pytest
 from chromadb.api.models.Collection import Collection
 
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, MalformedPdf, StoreLocked
+from knowledge._retrieve import retrieve
 from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
 
 TOPIC_QUESTIONS = [
@@ -174,3 +175,49 @@ async def test_knowledge_survives_reopening_the_store(make_kb, settings):
     reopened = make_kb(settings)
     assert [d.document for d in await reopened.list_documents("p1")] == ["topics.pdf"]
     assert (await reopened.retrieve("p1", "How do bees communicate?"))[0].page == 2
+    assert keyword_pages(reopened, "p1", "sourdough starter") == [3]  # the keyword index was stored too
+
+
+ERROR_CODES = "Boiler error codes. E4711 means the water pressure is too low; top it up to 1.5 bar."
+
+
+def keyword_pages(kb: KnowledgeBase, project: str, question: str) -> list[int | None]:
+    """The pages the keyword (BM25) side alone finds, as this process's index sees the store now."""
+    passages = retrieve(kb.project(project), kb.embedder, kb.keywords(project), question, k=5, min_score=-1.0,
+                        mode="keyword")
+    return [passage.page for passage in passages]
+
+
+async def test_the_keyword_index_is_written_at_ingestion_and_follows_removal_and_re_ingestion(kb: KnowledgeBase):
+    data = make_pdf(TOPIC_PAGES + [ERROR_CODES])
+    summary = await kb.ingest_pdf("p1", "alice", "manual.pdf", data)
+    stored = kb.project("p1").chunk_terms(summary.doc_id, summary.chunks)
+    assert len(stored) == summary.chunks and "e4711" in stored[-1][1]  # stored beside the vectors, in Chroma
+    assert keyword_pages(kb, "p1", "What does E4711 mean?") == [5]
+    assert (await kb.retrieve("p1", "What does E4711 mean?"))[0].page == 5  # hybrid: the code decides
+
+    assert await kb.remove_document("p1", summary.doc_id)
+    assert keyword_pages(kb, "p1", "What does E4711 mean?") == []
+    assert kb.keywords("p1").index.doc_ids == set()
+    await kb.ingest_pdf("p1", "alice", "manual.pdf", data)
+    assert keyword_pages(kb, "p1", "What does E4711 mean?") == [5]
+
+
+OPENING_HOURS = [
+    "The city museum opens at nine on weekdays. On Sundays and public holidays the museum opens at noon, "
+    "and Sunday guided tours start at two.",
+    "The corner bakery sells fresh bread from six in the morning on weekdays. On Sundays it stays closed.",
+    "The public library lends books and music. Members may borrow ten items for three weeks.",
+    "Every Sunday the Sunday market fills the old square. On Sundays farmers sell cheese, and Sunday "
+    "concerts follow at four.",
+]
+
+
+async def test_a_follow_up_is_retrieved_with_the_previous_question(kb: KnowledgeBase):
+    await kb.ingest_pdf("p1", "alice", "town.pdf", make_pdf(OPENING_HOURS))
+    alone = await kb.retrieve("p1", "And on Sundays?", min_score=-1)
+    assert alone[0].page == 4  # on its own, "Sundays" points at the Sunday market
+    follow_up = await kb.retrieve("p1", "And on Sundays?", context="When does the bakery open?", min_score=-1)
+    assert follow_up[0].page == 2
+    new_topic = await kb.retrieve("p1", "How many books may I borrow?", context="When does the bakery open?")
+    assert new_topic[0].page == 3  # a new question still finds its own topic

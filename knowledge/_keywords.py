@@ -1,0 +1,163 @@
+"""The keyword (BM25) side of retrieval: terms of a text, and an in-memory index updated by document.
+
+The index's lasting form is the `terms` field of every chunk stored in Chroma (written once, at
+ingestion, beside the chunk's vector, and deleted with it), so it lives wherever the vectors
+live: the embedded folder or the Chroma server every app instance shares. Each process keeps a
+`KeywordIndex` per project in memory and brings it up to date by whole documents when the
+project's document list changes (`ProjectKeywords.sync`): never rebuilt per query.
+
+Why not bm25s or tantivy as the index: bm25s builds one static matrix over a whole corpus (no
+adding or deleting a document), and tantivy keeps its index in a local folder that other
+instances cannot read. Scoring is Lucene's BM25 (k1=1.2, b=0.75) over Snowball stems (PyStemmer).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import Stemmer
+
+K1 = 1.2
+B = 0.75
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Function words and the words questions are phrased with: they match everything, so say nothing.
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being below between both but by
+    can could did do does doing done down during each either else few for from further get gets had has have
+    having he her here hers him his how i if in into is it its itself just let me might more most must my no
+    nor not now of off on once only or other our ours out over own same shall she should so some such than that
+    the their theirs them then there these they this those through to too under until up us very was way we
+    were what when where whether which while who whom whose why will with within without would yes yet you
+    your yours""".split()
+)
+_stemmer = Stemmer.Stemmer("english")
+_stem_lock = threading.Lock()  # a PyStemmer object is not thread-safe
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop words dropped, Snowball-stemmed: the same for chunks and questions."""
+    words = [word for word in _TOKEN.findall(text.lower()) if word not in STOPWORDS]
+    with _stem_lock:
+        return _stemmer.stemWords(words)
+
+
+@dataclass
+class _Document:
+    chunk_ids: list[str]
+    lengths: np.ndarray  # terms per chunk
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term -> (chunk positions, term frequencies)
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over the chunks of one project, with documents added and removed whole."""
+
+    _documents: dict[str, _Document] = field(default_factory=dict)
+    _document_frequency: Counter = field(default_factory=Counter)
+    _holders: dict[str, set[str]] = field(default_factory=dict)  # term -> documents containing it
+    _chunks: int = 0
+    _total_length: int = 0
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._documents
+
+    @property
+    def doc_ids(self) -> set[str]:
+        return set(self._documents)
+
+    def add(self, doc_id: str, chunks: Iterable[tuple[str, list[str]]]) -> None:
+        """Index a document given as (chunk id, terms) pairs; a document already indexed is replaced."""
+        self.remove(doc_id)
+        chunk_ids: list[str] = []
+        lengths: list[int] = []
+        positions: dict[str, list[int]] = {}
+        frequencies: dict[str, list[int]] = {}
+        for position, (chunk_id, chunk_terms) in enumerate(chunks):
+            chunk_ids.append(chunk_id)
+            lengths.append(len(chunk_terms))
+            for term, count in Counter(chunk_terms).items():
+                positions.setdefault(term, []).append(position)
+                frequencies.setdefault(term, []).append(count)
+        postings = {
+            term: (np.array(positions[term], dtype=np.int32), np.array(frequencies[term], dtype=np.float32))
+            for term in positions
+        }
+        self._documents[doc_id] = _Document(chunk_ids, np.array(lengths, dtype=np.float32), postings)
+        for term, (where, _) in postings.items():
+            self._document_frequency[term] += len(where)
+            self._holders.setdefault(term, set()).add(doc_id)
+        self._chunks += len(chunk_ids)
+        self._total_length += int(sum(lengths))
+
+    def remove(self, doc_id: str) -> None:
+        document = self._documents.pop(doc_id, None)
+        if document is None:
+            return
+        for term, (where, _) in document.postings.items():
+            self._document_frequency[term] -= len(where)
+            if self._document_frequency[term] <= 0:
+                del self._document_frequency[term]
+            holders = self._holders[term]
+            holders.discard(doc_id)
+            if not holders:
+                del self._holders[term]
+        self._chunks -= len(document.chunk_ids)
+        self._total_length -= int(document.lengths.sum())
+
+    def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
+        """The `k` best (chunk id, BM25 score) pairs for query terms with their weights, best first."""
+        if not self._chunks or k <= 0:
+            return []
+        average_length = max(self._total_length / self._chunks, 1.0)
+        scores: dict[str, np.ndarray] = {}
+        for term, weight in weighted_terms.items():
+            frequency = self._document_frequency.get(term, 0)
+            if not frequency:
+                continue
+            idf = math.log(1 + (self._chunks - frequency + 0.5) / (frequency + 0.5))
+            for doc_id in self._holders[term]:
+                document = self._documents[doc_id]
+                where, tf = document.postings[term]
+                norm = K1 * (1 - B + B * document.lengths[where] / average_length)
+                total = scores.get(doc_id)
+                if total is None:
+                    total = scores[doc_id] = np.zeros(len(document.chunk_ids), dtype=np.float32)
+                total[where] += weight * idf * tf * (K1 + 1) / (tf + norm)
+        best: list[tuple[str, float]] = []
+        for doc_id, total in scores.items():
+            top = np.argpartition(-total, min(k, len(total)) - 1)[:k] if len(total) > k else np.arange(len(total))
+            chunk_ids = self._documents[doc_id].chunk_ids
+            best.extend((chunk_ids[i], float(total[i])) for i in top if total[i] > 0)
+        best.sort(key=lambda hit: -hit[1])
+        return best[:k]
+
+
+class ProjectKeywords:
+    """One project's `KeywordIndex`, kept in step with the documents listed in the store."""
+
+    def __init__(self) -> None:
+        self.index = KeywordIndex()
+        self._lock = threading.Lock()
+
+    def sync(self, listed: dict[str, int], load: Callable[[str, int], list[tuple[str, list[str]]]]) -> None:
+        """Add the listed documents (doc id -> chunk count) not yet indexed, drop those no longer listed.
+
+        `load(doc_id, chunks)` reads a document's stored (chunk id, terms) pairs.
+        """
+        with self._lock:
+            for doc_id in self.index.doc_ids - set(listed):
+                self.index.remove(doc_id)
+            for doc_id, chunks in listed.items():
+                if doc_id not in self.index:
+                    self.index.add(doc_id, load(doc_id, chunks))
+
+    def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
+        with self._lock:
+            return self.index.search(weighted_terms, k)

@@ -1,0 +1,66 @@
+"""The keyword side: terms, BM25 over documents added and removed whole, and syncing with the store's listing."""
+
+from __future__ import annotations
+
+from knowledge._keywords import KeywordIndex, ProjectKeywords, terms
+
+
+def test_terms_are_stemmed_lower_case_and_skip_function_words():
+    assert terms("How do I configure the Configurations of Running servers?") == ["configur", "configur", "run", "server"]
+    assert terms("size_is(len) and -keep-labels") == ["size", "len", "keep", "label"]
+
+
+def index_of(**documents: list[str]) -> KeywordIndex:
+    index = KeywordIndex()
+    for doc_id, texts in documents.items():
+        index.add(doc_id, [(f"{doc_id}-{i}", terms(text)) for i, text in enumerate(texts)])
+    return index
+
+
+def test_bm25_ranks_rare_words_and_repeated_words_higher():
+    index = index_of(
+        manual=["The plot command draws a plot.", "The palette maps gray values to colors.", "Plot plot plot styles."],
+        notes=["A palette of cubehelix colours spirals around the colour wheel."],
+    )
+    hits = index.search(dict.fromkeys(terms("cubehelix palette"), 1.0), k=5)
+    assert [chunk for chunk, _ in hits] == ["notes-0", "manual-1"]
+    assert hits[0][1] > hits[1][1] > 0
+    assert [chunk for chunk, _ in index.search({"plot": 1.0}, k=1)] == ["manual-2"]
+    assert index.search({"absent": 1.0}, k=5) == []
+
+
+def test_a_removed_document_leaves_no_trace_and_a_re_added_one_scores_as_before():
+    index = index_of(manual=["gamma correction of the palette"], notes=["palette notes", "more notes"])
+    before = index.search({"palett": 1.0}, k=5)
+    index.remove("notes")
+    assert [chunk for chunk, _ in index.search({"palett": 1.0}, k=5)] == ["manual-0"]
+    assert index.search({"note": 1.0}, k=5) == []
+    index.add("notes", [("notes-0", terms("palette notes")), ("notes-1", terms("more notes"))])
+    assert index.search({"palett": 1.0}, k=5) == before
+    index.add("notes", [("notes-0", terms("other words"))])  # the same id again replaces the document
+    assert [chunk for chunk, _ in index.search({"palett": 1.0}, k=5)] == ["manual-0"]
+
+
+def test_query_term_weights_count():
+    index = index_of(doc=["sunday opening hours", "monday opening hours"])
+    hits = index.search({"sunday": 1.0, "monday": 0.5}, k=2)
+    assert [chunk for chunk, _ in hits] == ["doc-0", "doc-1"]
+
+
+def test_sync_loads_each_document_once_and_drops_unlisted_ones():
+    loads: list[str] = []
+
+    def load(doc_id: str, chunks: int) -> list[tuple[str, list[str]]]:
+        loads.append(doc_id)
+        return [(f"{doc_id}-{i}", terms(f"{doc_id} passage number {i}")) for i in range(chunks)]
+
+    keywords = ProjectKeywords()
+    keywords.sync({"alpha": 2, "beta": 1}, load)
+    keywords.sync({"alpha": 2, "beta": 1}, load)  # nothing changed: nothing reloaded (never rebuilt per query)
+    assert sorted(loads) == ["alpha", "beta"]
+    assert {chunk for chunk, _ in keywords.search({"beta": 1.0}, k=5)} == {"beta-0"}
+
+    keywords.sync({"alpha": 2}, load)  # beta was removed (by this or another instance)
+    assert keywords.search({"beta": 1.0}, k=5) == []
+    keywords.sync({"alpha": 2, "gamma": 1}, load)
+    assert loads[-1] == "gamma" and len(loads) == 3
