@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from embedding import shared_embedder  # noqa: E402
 from knowledge import KnowledgeBase  # noqa: E402
 from router.backends.foundry_local import FoundryLocalBackend  # noqa: E402
 from router.conversation import build_messages  # noqa: E402
@@ -82,7 +83,7 @@ async def main() -> None:
                                   app_data_dir=settings.data_dir / "foundry")
     await backend.start()
     with tempfile.TemporaryDirectory() as folder:
-        kb = KnowledgeBase(Settings(DATA_DIR=folder))
+        kb = KnowledgeBase(Settings(DATA_DIR=folder), embedder=shared_embedder(settings))  # the prepared model
         try:
             for name, path in MANUALS.items():
                 await kb.ingest_pdf(PROJECT, "bench", name, path.read_bytes())
