@@ -255,7 +255,8 @@ async def _prepare(gateway: Gateway, asker: Asker, question: Question) -> Prepar
     log.info("route: %s", "; ".join(prepared.decision.reasons))
     decision = prepared.decision
     if decision.retry_after_s is not None:  # the line is too long now, not broken: say when to come back
-        raise GatewayError(503, describe_busy(decision), type="server_error", code="model_busy", headers={"Retry-After": f"{decision.retry_after_s:.0f}"})
+        raise GatewayError(503, describe_busy(decision), type="server_error", code="model_busy",
+                           headers={"Retry-After": f"{decision.retry_after_s:.0f}"})
     if decision.model is None:
         raise GatewayError(503, "No model can answer now: " + "; ".join(decision.reasons),
                            type="server_error", code="no_backend_available")

@@ -47,7 +47,7 @@ BUSY_REFUSALS = Counter("hybrid_chat_busy_refusals_total",
 
 
 def route_reason(decision: RouteDecision, profile: str = AUTO_PROFILE) -> str:
-    """The decision's main reason as a category: load (it spilled), privacy, profile, complexity, availability or none."""
+    """The decision's main reason as a category: load (spilled), privacy, profile, complexity, availability, none."""
     if decision.model is None:
         return "none"
     if decision.spilled_from:

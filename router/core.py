@@ -74,7 +74,7 @@ class Router:
         return await backend.health()
 
     async def route(self, request: RouteRequest) -> RouteDecision:
-        """The policy's decision, knowing each line's wait; scoring runs in a thread so the event loop stays responsive."""
+        """The policy's decision, knowing each line's wait; scoring runs in a thread (the event loop stays responsive)."""
         await self._wait_for_warm_up()
         health = await self.health()
         return await asyncio.to_thread(self.policy.decide, request, self.catalog, health, waits=self.waits())

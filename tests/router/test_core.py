@@ -142,7 +142,8 @@ async def test_a_private_message_waits_for_the_busy_local_model_and_a_pinned_pro
     router, local, gemini, clock = busy_router()
     held, running = await hold_the_local_model(router, local, clock, answer_s=25)
 
-    private = await router.route(RouteRequest((ChatMessage("user", "q"),), private_reason="this chat is marked private"))
+    marked = "this chat is marked private"
+    private = await router.route(RouteRequest((ChatMessage("user", "q"),), private_reason=marked))
     pinned = await router.route(RouteRequest((ChatMessage("user", "q"),), profile="smollm2-135m"))
 
     assert [s.id for s in private.candidates] == ["smollm2-135m"] and private.spilled_from is None
