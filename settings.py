@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     breaker_cooldown_s: float = Field(30.0, gt=0, alias="BREAKER_COOLDOWN_S")
     # Requests each remote provider (Ollama, Gemini, GPT) gets at once; more wait in line.
     backend_max_parallel: int = Field(16, ge=1, alias="BACKEND_MAX_PARALLEL")
+    # An Auto, non-private message whose local line would take longer than this goes to another
+    # allowed backend (another local one, then cloud); 10 s is where people stop waiting attentively.
+    local_max_wait_s: float = Field(10.0, ge=0, alias="LOCAL_MAX_WAIT_S")
+    # Hard limit: a message that can only wait (private, pinned profile, no cloud allowed) and would wait
+    # longer is told "busy, try again in about N s"; far above 100 sessions' line on the embedded model.
+    max_wait_s: float = Field(1800.0, gt=0, alias="MAX_WAIT_S")
 
     # --- routing policy ------------------------------------------------------------
     # Share of "auto" messages meant for cloud models; calibrates the complexity threshold.

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge import KnowledgeBase, Passage
-from operations import Limits, count_error, observe_answer, observe_route
+from operations import Limits, count_error, observe_answer, observe_lines, observe_route
 from persistence import AnswerRoute, PersistenceError, UsageRecord, record_answer_route, record_usage
 from router import (
     AUTO_PROFILE, GENERAL_MODE, AnswerStream, CallRecord, ChatMessage, Kind, ModelSpec, PrivacyChoice, RouteDecision,
@@ -242,9 +242,11 @@ class Pipeline:
             return "your budget cannot be checked now"
 
     def _observe(self, prepared: Prepared) -> None:
-        observe_route(prepared.decision, prepared.question.profile)
-        if prepared.decision.model is None and not prepared.decision.needs_confirmation:
-            count_error(prepared.question.source, "no_backend")
+        decision, source = prepared.decision, prepared.question.source
+        observe_route(decision, prepared.question.profile, source)
+        observe_lines(self.router.resilience.admissions)
+        if decision.model is None and not decision.needs_confirmation:
+            count_error(source, "no_backend" if decision.retry_after_s is None else "busy")
 
     async def _account(self, prepared: Prepared, record: CallRecord, step_id: str, thread_id: str | None) -> None:
         observe_answer(record, prepared.question.source)

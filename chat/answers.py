@@ -29,7 +29,7 @@ from operations import LimitExceeded, bind_request_id, count_error
 from persistence import Project
 from router import (
     ENGLISH_PRACTICE_MODE, GENERAL_MODE, BackendError, CallRecord, ChatMessage, Completed, Notice, Queued,
-    RouteDecision, TextDelta, describe_findings, describe_route,
+    RouteDecision, TextDelta, describe_busy, describe_findings, describe_route,
 )
 from signin import is_admin
 
@@ -77,6 +77,9 @@ async def answer(text: str, *, english_practice: bool = False) -> None:
         prepared = await _confirm_privacy(prepared)
         if prepared is None:
             return
+    if prepared.decision.retry_after_s is not None:  # every line it may use is too long: say when to come back
+        await cl.Message(content=f"⏳ {describe_busy(prepared.decision)}").send()
+        return
     if prepared.decision.model is None:
         await cl.Message(
             content="No model can answer right now: " + "; ".join(prepared.decision.reasons)

@@ -39,7 +39,7 @@ from answering import Answer, Asker, ContextTooLong, Prepared, Question
 from gateway.errors import GatewayError
 from gateway.service import ROUTE_NAME, Gateway
 from operations import LimitExceeded, bind_request_id, count_error
-from router import AUTO_PROFILE, BackendError, CallRecord, ChatMessage, Notice, RouteDecision, TextDelta
+from router import AUTO_PROFILE, BackendError, CallRecord, ChatMessage, Notice, RouteDecision, TextDelta, describe_busy
 
 log = logging.getLogger("hybrid_chat.gateway")
 SOURCE = "gateway"
@@ -244,7 +244,7 @@ def openai_routes(gateway: Gateway) -> APIRouter:
 
 
 async def _prepare(gateway: Gateway, asker: Asker, question: Question) -> Prepared:
-    """The pipeline's admission and route, as OpenAI-format errors (429/413 limits, 503 nothing may answer)."""
+    """The pipeline's admission and route, as OpenAI-format errors (429/413 limits, 503 busy or nothing may answer)."""
     try:
         prepared = await gateway.pipeline.prepare(asker, question)
     except LimitExceeded as exc:
@@ -253,8 +253,12 @@ async def _prepare(gateway: Gateway, asker: Asker, question: Question) -> Prepar
             raise GatewayError(413, exc.message, code="message_too_long", param="messages") from exc
         raise GatewayError(429, exc.message, type="rate_limit_exceeded", code=exc.limit, headers=headers) from exc
     log.info("route: %s", "; ".join(prepared.decision.reasons))
-    if prepared.decision.model is None:
-        raise GatewayError(503, "No model can answer now: " + "; ".join(prepared.decision.reasons),
+    decision = prepared.decision
+    if decision.retry_after_s is not None:  # the line is too long now, not broken: say when to come back
+        raise GatewayError(503, describe_busy(decision), type="server_error", code="model_busy",
+                           headers={"Retry-After": f"{decision.retry_after_s:.0f}"})
+    if decision.model is None:
+        raise GatewayError(503, "No model can answer now: " + "; ".join(decision.reasons),
                            type="server_error", code="no_backend_available")
     return prepared
 

@@ -1,6 +1,6 @@
 """Operations: what the chat and the API share to be run, watched and kept within limits.
 
-Owns the Prometheus metrics (`observe_route`, `observe_answer`, `count_error`, `count_ingestion`,
+Owns the Prometheus metrics (`observe_route`, `observe_lines`, `observe_answer`, `count_error`, `count_ingestion`,
 `observe_health`, `exposition`), the log lines (`configure_logging`: a request id on every line,
 personal data and secrets masked; `bind_request_id` where a message enters) and the per-user
 limits (`Limits.admit(user, [text], admin=...)`, raising `LimitExceeded` whose `.message` is
@@ -10,10 +10,12 @@ format and one rate and budget cover both.
 """
 
 from operations.limits import LimitExceeded, Limits
-from operations.metrics import count_error, count_ingestion, exposition, observe_answer, observe_health, observe_route
+from operations.metrics import (
+    count_error, count_ingestion, exposition, observe_answer, observe_health, observe_lines, observe_route,
+)
 from operations.request_logs import bind_request_id, configure_logging
 
 __all__ = [
     "LimitExceeded", "Limits", "bind_request_id", "configure_logging", "count_error", "count_ingestion", "exposition",
-    "observe_answer", "observe_health", "observe_route",
+    "observe_answer", "observe_health", "observe_lines", "observe_route",
 ]

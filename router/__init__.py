@@ -28,7 +28,7 @@ from router.errors import (
     NoBackendAvailable, RateLimited,
 )
 from router.executor import AnswerStream
-from router.explain import decision_record, describe_findings, describe_route
+from router.explain import decision_record, describe_busy, describe_findings, describe_route
 from router.policy import RoutingPolicy
 from router.privacy import Finding, PrivacyReport, scan_text
 from router.types import (
@@ -43,5 +43,5 @@ __all__ = [
     "GenerationParams", "Health", "Kind", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",
     "Notice", "PrivacyChoice", "PrivacyReport", "Queued", "RateLimited", "RouteDecision", "RouteRequest", "Router",
     "RouterEvent", "RoutingPolicy", "StreamEnd", "TextDelta", "Usage", "build_messages", "decision_record",
-    "describe_findings", "describe_route", "find_gguf", "fit_to_context", "fits", "scan_text",
+    "describe_busy", "describe_findings", "describe_route", "find_gguf", "fit_to_context", "fits", "scan_text",
 ]

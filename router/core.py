@@ -74,10 +74,14 @@ class Router:
         return await backend.health()
 
     async def route(self, request: RouteRequest) -> RouteDecision:
-        """The policy's decision; scoring runs in a thread so the event loop stays responsive."""
+        """The policy's decision, knowing each line's wait; scoring runs in a thread (the event loop stays responsive)."""
         await self._wait_for_warm_up()
         health = await self.health()
-        return await asyncio.to_thread(self.policy.decide, request, self.catalog, health)
+        return await asyncio.to_thread(self.policy.decide, request, self.catalog, health, waits=self.waits())
+
+    def waits(self) -> dict[str, float | None]:
+        """Each enabled backend's expected wait for a message joining its line now (None: not measured yet)."""
+        return {name: self.resilience.admission(name).expected_wait_s() for name in self.backends}
 
     def stream(
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7,

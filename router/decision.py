@@ -56,6 +56,10 @@ class RouteDecision:
     needs_confirmation: bool = False
     #: The confirmation answer this decision honours, recorded for the audit trail.
     privacy_choice: PrivacyChoice | None = None
+    #: The provider whose line was too long, so the message went elsewhere (None: it did not spill).
+    spilled_from: str | None = None
+    #: Every allowed line is longer than the hard limit: nothing is sent; try again in about this many seconds.
+    retry_after_s: float | None = None
 
     @property
     def model(self) -> ModelSpec | None:

@@ -29,6 +29,12 @@ def decision_record(decision: RouteDecision) -> dict:
     }
 
 
+def describe_busy(decision: RouteDecision) -> str:
+    """What a message refused for too long a line is told, in the chat and the API: the busy model and when to retry."""
+    reason = decision.reasons[-1]  # the policy's last word on such a decision (`RouteDecision.retry_after_s`)
+    return f"{reason[0].upper()}{reason[1:]}."
+
+
 def describe_findings(findings: tuple[Finding, ...]) -> str:
     """E.g. "e-mail address j•••@•••.com (prompt); phone number +•••••••••12 (history[0])"."""
     return "; ".join(f"{f.label} {f.preview} ({f.source})" for f in findings)

@@ -12,6 +12,10 @@ Precedence, highest first:
    cloud or local.
 5. budget: a user whose daily budget is spent is answered locally (even on a cloud profile);
    only when no local model is available is nothing sent.
+6. load: an Auto message headed for a local model whose line would take longer than
+   `LOCAL_MAX_WAIT_S` goes to another local model with a shorter line, else (not private, budget
+   left) to a cloud model; a private one or a pinned profile waits. No message waits beyond
+   `MAX_WAIT_S`: it gets nothing sent and "busy, try again in about N s" (`retry_after_s`).
 
 Fallbacks: a cloud route lists the other cloud models, then the local ones; a local route
 lists local models only. Every decision carries short reasons for the chat's route step.
@@ -26,6 +30,7 @@ from embedding import shared_embedder
 from router.catalog import ModelCatalog, ModelSpec
 from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityScore, ComplexityScorer
 from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
+from router.load import Load
 from router.privacy import PrivacyReport, scan
 from router.types import Health
 from settings import Settings
@@ -41,6 +46,7 @@ def decide(
     scorer: ComplexityScorer | None = None,
     strict_privacy: bool = False,
     score: ComplexityScore | None = None,
+    load: Load = Load(),
 ) -> RouteDecision:
     """Pick the models for one message, best first, with human-readable reasons.
 
@@ -52,7 +58,7 @@ def decide(
     if "unscanned" in report.kinds:
         log.error("the privacy scan failed on this request; it is treated as private")
     marks = _privacy_marks(request, report, strict_privacy)
-    choose = _Chooser(catalog, health, report, score)
+    choose = _Chooser(catalog, health, report, score, load)
 
     if request.profile != AUTO_PROFILE:
         spec = catalog.get(request.profile)
@@ -69,7 +75,8 @@ def decide(
         return choose.first_available([spec, *choose.fallbacks(spec, private=bool(marks))], bool(marks), reasons)
 
     if marks:
-        return choose.first_available(choose.local, True, [f"private ({'; '.join(marks)}) → local only"])
+        reasons = [f"private ({'; '.join(marks)}) → local only"]
+        return choose.first_available(choose.around_busy(choose.local, reasons, cloud_allowed=False), True, reasons)
 
     reasons: list[str] = []
     if score is None and scorer is not None:
@@ -92,7 +99,10 @@ def decide(
     if not wants_cloud and not request.cloud_budget_spent and not any(choose.available(s) for s in choose.local):
         reasons.append("no local model is available → cloud")
         wants_cloud = True
-    order = [*choose.cloud, *choose.local] if wants_cloud else choose.local
+    if wants_cloud:
+        order = [*choose.cloud, *choose.local]
+    else:
+        order = choose.around_busy(choose.local, reasons, cloud_allowed=not request.cloud_budget_spent)
     return choose.first_available(order, False, reasons)
 
 
@@ -142,10 +152,12 @@ class _Chooser:
     """Builds decisions for one request: availability filtering, fallback order, shared fields."""
 
     def __init__(self, catalog: ModelCatalog, health: Mapping[str, Health], report: PrivacyReport,
-                 score: ComplexityScore | None) -> None:
+                 score: ComplexityScore | None, load: Load) -> None:
         self.health = health
         self.report = report
         self.score = score
+        self.load = load
+        self.spilled_from: str | None = None
         self.local = [spec for spec in catalog if spec.is_local]
         self.cloud = [spec for spec in catalog if not spec.is_local]
 
@@ -162,10 +174,34 @@ class _Chooser:
         pool = self.local if private or spec.is_local else [*self.cloud, *self.local]
         return [other for other in pool if other != spec]
 
+    def around_busy(self, order: Sequence[ModelSpec], reasons: list[str], *, cloud_allowed: bool) -> list[ModelSpec]:
+        """`order` (local models), or first a model with a short line when the first one's is too long.
+
+        Another local model comes first, then (only when `cloud_allowed`) the cloud models; the
+        busy ones stay behind as fallbacks. Nothing shorter: the message waits in the line it has.
+        """
+        busy = next((spec for spec in order if self.available(spec)), None)
+        if busy is None or not self.load.too_long(busy):
+            return list(order)
+        pools = [self.local, self.cloud] if cloud_allowed else [self.local]
+        quicker = next((spec for pool in pools for spec in pool
+                        if self.available(spec) and not self.load.too_long(spec)), None)
+        if quicker is None:
+            return list(order)
+        self.spilled_from = busy.provider
+        reasons.append(f"{busy.label} busy, about {self.load.wait_s(busy):.0f} s in line → {quicker.label}")
+        if quicker.is_local:
+            return [quicker, *(spec for spec in order if spec != quicker)]
+        return [quicker, *(spec for spec in self.cloud if spec != quicker), *order]
+
     def first_available(self, order: Sequence[ModelSpec], private: bool, reasons: list[str],
                         privacy_choice: PrivacyChoice | None = None) -> RouteDecision:
         candidates = tuple(spec for spec in order if self.available(spec))
         reasons = list(reasons)
+        if candidates and (retry_after_s := self.load.retry_after_s(candidates[0])) is not None:
+            reasons.append(f"{candidates[0].label} is busy (about {self.load.wait_s(candidates[0]):.0f} s in line), "
+                           f"so nothing was sent: try again in about {retry_after_s:.0f} s")
+            return self._decision((), private, reasons, privacy_choice=privacy_choice, retry_after_s=retry_after_s)
         if candidates:
             for spec in order[: order.index(candidates[0])]:  # all unavailable, by definition
                 reasons.append(f"{spec.label} unavailable ({self._why_unavailable(spec)}) → {candidates[0].label}")
@@ -183,16 +219,20 @@ class _Chooser:
             candidates, private, tuple(reasons),
             strong_win_rate=None if self.score is None else self.score.strong_win_rate,
             threshold=None if self.score is None else self.score.threshold,
-            privacy_kinds=self.report.kinds, privacy_findings=self.report.findings, **extra,
+            privacy_kinds=self.report.kinds, privacy_findings=self.report.findings,
+            spilled_from=self.spilled_from if candidates else None, **extra,
         )
 
 
 class RoutingPolicy:
-    """`decide` with its configuration: the complexity scorer (loaded once) and strict mode."""
+    """`decide` with its configuration: the complexity scorer (loaded once), strict mode and the wait limits."""
 
-    def __init__(self, scorer: ComplexityScorer | None = None, *, strict_privacy: bool = False) -> None:
+    def __init__(self, scorer: ComplexityScorer | None = None, *, strict_privacy: bool = False,
+                 local_max_wait_s: float = Load.local_max_wait_s, max_wait_s: float = Load.max_wait_s) -> None:
         self.scorer = scorer
         self.strict_privacy = strict_privacy
+        self.local_max_wait_s = local_max_wait_s
+        self.max_wait_s = max_wait_s
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoutingPolicy:
@@ -204,7 +244,8 @@ class RoutingPolicy:
         except (OSError, ValueError, KeyError) as exc:
             log.error("complexity weights %s unusable (%s): auto routing stays local", weights_file, exc)
             scorer = None
-        return cls(scorer, strict_privacy=settings.privacy_strict)
+        return cls(scorer, strict_privacy=settings.privacy_strict,
+                   local_max_wait_s=settings.local_max_wait_s, max_wait_s=settings.max_wait_s)
 
     def warm_up(self) -> None:
         """Load the embedder now (blocking: run it in a thread) so the first message is fast."""
@@ -212,5 +253,9 @@ class RoutingPolicy:
             self.scorer.warm_up()
 
     def decide(self, request: RouteRequest, catalog: ModelCatalog, health: Mapping[str, Health],
-               *, score: ComplexityScore | None = None) -> RouteDecision:
-        return decide(request, catalog, health, scorer=self.scorer, strict_privacy=self.strict_privacy, score=score)
+               *, score: ComplexityScore | None = None, waits: Mapping[str, float | None] | None = None,
+               ) -> RouteDecision:
+        """`waits`: each provider's expected wait in its line (`Admission.expected_wait_s`)."""
+        load = Load(waits or {}, local_max_wait_s=self.local_max_wait_s, max_wait_s=self.max_wait_s)
+        return decide(request, catalog, health, scorer=self.scorer, strict_privacy=self.strict_privacy, score=score,
+                      load=load)

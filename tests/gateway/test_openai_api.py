@@ -11,7 +11,9 @@ from sqlalchemy import text
 from gateway.api_keys import issue_key, revoke_key
 from persistence import usage_summary
 from tests.support.fake_servers import Fail, Reply
-from tests.support.gateway_server import ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY, start_gateway
+from tests.support.gateway_server import (
+    ADMIN_KEY, CLOUD_MODEL, LOCAL_MODEL, SERVICE_KEY, hold_the_local_line, start_gateway, until,
+)
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -247,3 +249,47 @@ async def test_a_request_for_a_busy_model_waits_its_turn_and_reports_the_wait(tm
     assert [a.choices[0].message.content for a in answers] == ["Hello, world!"] * 2, "waiting is no error"
     assert sorted(a.x_hybrid["queued_s"] for a in answers)[0] == 0
     assert sorted(a.x_hybrid["queued_s"] for a in answers)[1] >= 0.5
+
+
+async def test_an_auto_request_spills_past_a_busy_local_model_to_the_cloud_and_says_why(tmp_path):
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10):
+        held, busy = await hold_the_local_line(running, answer_s=25)
+        completion = await running.client().chat.completions.create(model="auto", messages=HELLO)
+        held.release.set()
+        await busy
+
+    assert completion.model == CLOUD_MODEL and len(running.cloud.generation_requests()) == 1
+    assert "Llama 3.2 3B (Ollama) busy, about 25 s in line → GPT-4.1 mini" in completion.x_hybrid["reasons"]
+
+
+async def test_a_private_request_behind_too_long_a_line_is_503_with_retry_after_and_never_reaches_the_cloud(tmp_path):
+    personal = [{"role": "user", "content": "My e-mail is rina@example.com, say hello."}]
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10, MAX_WAIT_S=30):
+        held, busy = await hold_the_local_line(running, answer_s=50)
+        with pytest.raises(openai.InternalServerError) as refused:
+            await running.client().chat.completions.create(model="auto", messages=personal)
+        with pytest.raises(openai.InternalServerError) as refused_stream:
+            await running.client().chat.completions.create(model="auto", messages=personal, stream=True)
+        held.release.set()
+        await busy
+
+    for caught in (refused, refused_stream):
+        assert caught.value.status_code == 503 and caught.value.response.headers["Retry-After"] == "20"
+        assert caught.value.body["code"] == "model_busy" and caught.value.body["type"] == "server_error"
+        assert caught.value.body["message"] == ("Llama 3.2 3B (Ollama) is busy (about 50 s in line), "
+                                                "so nothing was sent: try again in about 20 s.")
+    assert running.cloud.generation_requests() == [], "nothing of a private request goes to the cloud"
+    assert len(running.local.generation_requests()) == 2, "only the two that made the line busy"
+
+
+async def test_a_private_request_waits_for_the_busy_local_model_rather_than_spill(tmp_path):
+    personal = [{"role": "user", "content": "My e-mail is rina@example.com, say hello."}]
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10):
+        held, busy = await hold_the_local_line(running, answer_s=25)
+        waiting = asyncio.ensure_future(running.client().chat.completions.create(model="auto", messages=personal))
+        await until(lambda: running.gateway.router.resilience.admission("ollama").waiting == 1)
+        held.release.set()
+        completion, _ = await asyncio.gather(waiting, busy)
+
+    assert completion.model == LOCAL_MODEL and completion.x_hybrid["private"] is True
+    assert running.cloud.generation_requests() == []

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.ops import vector_store_check
 from settings import Settings
-from tests.support.gateway_server import LOCAL_MODEL, start_gateway
+from tests.support.gateway_server import LOCAL_MODEL, hold_the_local_line, start_gateway
 from tests.support.ports import free_port
 
 HELLO = [{"role": "user", "content": "Say hello."}]
@@ -62,6 +62,32 @@ async def test_metrics_count_messages_routes_latency_tokens_and_backend_states(r
     assert grew("hybrid_chat_tokens_total", 4, backend="ollama", kind="completion")
     assert after[("hybrid_chat_backend_up", (("backend", "ollama"),))] == 1
     assert after[("hybrid_chat_backend_up", (("backend", "gemini"),))] == 0
+
+
+async def test_metrics_show_each_line_spills_and_busy_refusals(tmp_path):
+    personal = [{"role": "user", "content": "My e-mail is rina@example.com, say hello."}]
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10, MAX_WAIT_S=30):
+        async with running.http() as http:
+            before = _samples((await http.get("/metrics")).text)
+            held, busy = await hold_the_local_line(running, answer_s=50)
+            await running.client().chat.completions.create(model="auto", messages=HELLO)
+            with pytest.raises(openai.InternalServerError):
+                await running.client().chat.completions.create(model="auto", messages=personal)
+            after = _samples((await http.get("/metrics")).text)
+            held.release.set()
+            await busy
+
+    def grew(name: str, **labels) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew("hybrid_chat_spills_total", from_backend="ollama", to_backend="openai") == 1
+    assert grew("hybrid_chat_routes_total", backend="openai", route="cloud", reason="load") == 1
+    assert grew("hybrid_chat_busy_refusals_total", source="gateway") == 1
+    assert grew("hybrid_chat_errors_total", source="gateway", kind="busy") == 1
+    assert after[("hybrid_chat_queue_expected_wait_seconds", (("backend", "ollama"),))] == 50
+    assert after[("hybrid_chat_queue_length", (("backend", "ollama"),))] == 0, "the busy one runs, nobody waits"
+    assert grew("hybrid_chat_queue_wait_seconds_count", backend="ollama") >= 1
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The routing policy: privacy first on every candidate, confirmation, availability, complexity, budget."""
+"""The routing policy: privacy first on every candidate, confirmation, availability, complexity, budget, load."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from router.catalog import ModelCatalog
 from router.complexity import ComplexityScore
 from router.core import Router
 from router.decision import AUTO_PROFILE, RouteRequest
+from router.load import Load
 from router.policy import RoutingPolicy, decide
 from router.types import ChatMessage, Health
 
@@ -204,3 +205,68 @@ def test_a_privacy_scan_that_raises_keeps_the_message_local(monkeypatch, profile
     assert all(spec.is_local for spec in decision.candidates)
     assert decision.privacy_kinds == ("unscanned",)
     assert "text the privacy scan could not check found" in " ".join(decision.reasons)
+
+
+# --- load: long lines ---------------------------------------------------------------------------------------------
+
+LOCAL_BUSY = Load({"foundry-local": 25.0}, local_max_wait_s=10, max_wait_s=600)
+ALL_LOCAL_BUSY = Load({"foundry-local": 25.0, "ollama": 40.0}, local_max_wait_s=10, max_wait_s=600)
+OVERLOADED = Load({"foundry-local": 700.0, "ollama": 900.0}, local_max_wait_s=10, max_wait_s=600)
+LOCAL_ONLY_AND_GEMINI = health(ollama="no server", openai="no key")
+
+
+def test_an_auto_message_spills_to_another_local_model_first_and_says_why():
+    decision = decide(request(), CATALOG, ALL_UP, score=LOW, load=LOCAL_BUSY)
+    assert ids(decision) == ["ollama", "smollm2-135m"] and not decision.private
+    assert decision.spilled_from == "foundry-local"
+    assert decision.reasons[-1] == "SmolLM2 135M (Foundry Local) busy, about 25 s in line → Llama 3.2 3B (Ollama)"
+
+
+def test_an_auto_message_spills_to_the_cloud_when_every_local_line_is_long():
+    decision = decide(request(), CATALOG, LOCAL_ONLY_AND_GEMINI, score=LOW, load=LOCAL_BUSY)
+    assert ids(decision) == ["gemini-2.5-flash", "smollm2-135m"], "the busy local model stays as a fallback"
+    assert decision.route == "cloud" and decision.spilled_from == "foundry-local"
+    assert decision.reasons[-1] == "SmolLM2 135M (Foundry Local) busy, about 25 s in line → Gemini 2.5 Flash"
+    assert ids(decide(request(), CATALOG, ALL_UP, score=LOW, load=ALL_LOCAL_BUSY))[0] == "gemini-2.5-flash"
+
+
+def test_a_short_line_is_no_reason_to_spill():
+    decision = decide(request(), CATALOG, ALL_UP, score=LOW, load=Load({"foundry-local": 9.0}, local_max_wait_s=10))
+    assert ids(decision)[0] == "smollm2-135m" and decision.spilled_from is None
+    unmeasured = decide(request(), CATALOG, ALL_UP, score=LOW, load=Load({"foundry-local": None}, local_max_wait_s=0))
+    assert ids(unmeasured)[0] == "smollm2-135m", "a line nothing was timed in yet is not known to be long"
+
+
+def test_a_spent_budget_waits_for_the_local_model_instead_of_spilling_to_the_cloud():
+    decision = decide(request(cloud_budget_spent="your daily budget is used up"), CATALOG, LOCAL_ONLY_AND_GEMINI,
+                      score=LOW, load=LOCAL_BUSY)
+    assert ids(decision) == ["smollm2-135m"] and decision.spilled_from is None
+
+
+@pytest.mark.parametrize("req", [request(PERSONAL), request(ORDINARY, private_reason=MARKED)])
+def test_a_private_message_never_spills_to_the_cloud_but_may_go_to_another_local_model(req):
+    waits = decide(req, CATALOG, LOCAL_ONLY_AND_GEMINI, score=HIGH, load=LOCAL_BUSY)
+    assert ids(waits) == ["smollm2-135m"] and waits.private and waits.spilled_from is None
+    moved = decide(req, CATALOG, ALL_UP, score=HIGH, load=LOCAL_BUSY)
+    assert ids(moved) == ["ollama", "smollm2-135m"] and moved.private and moved.spilled_from == "foundry-local"
+
+
+@pytest.mark.parametrize("profile", ["smollm2-135m", "gemini-2.5-flash"])
+def test_a_pinned_profile_waits_in_its_line(profile):
+    load = Load({"foundry-local": 25.0, "gemini": 25.0}, local_max_wait_s=10, max_wait_s=600)
+    decision = decide(request(profile=profile), CATALOG, ALL_UP, score=LOW, load=load)
+    assert ids(decision)[0] == profile and decision.spilled_from is None
+
+
+@pytest.mark.parametrize("req", [request(PERSONAL), request(profile="smollm2-135m"),
+                                 request(cloud_budget_spent="your daily budget is used up")])
+def test_a_message_that_can_only_wait_beyond_the_hard_limit_is_told_to_try_again(req):
+    decision = decide(req, CATALOG, LOCAL_ONLY_AND_GEMINI, score=LOW, load=OVERLOADED)
+    assert decision.candidates == () and decision.retry_after_s == 100
+    assert decision.reasons[-1] == ("SmolLM2 135M (Foundry Local) is busy (about 700 s in line), "
+                                    "so nothing was sent: try again in about 100 s")
+
+
+def test_an_overloaded_machine_still_spills_what_may_go_to_the_cloud():
+    decision = decide(request(), CATALOG, LOCAL_ONLY_AND_GEMINI, score=LOW, load=OVERLOADED)
+    assert ids(decision)[0] == "gemini-2.5-flash" and decision.retry_after_s is None

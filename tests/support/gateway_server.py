@@ -19,8 +19,10 @@ from starlette.responses import PlainTextResponse
 
 from gateway import Gateway, mount_gateway
 from router import Router
+from router.admission import Admission
 from settings import Settings
-from tests.support.fake_servers import FakeServer
+from tests.support.clock import Clock
+from tests.support.fake_servers import FakeServer, Reply
 from tests.support.ports import free_port
 
 SERVICE_KEY = "svc-key-0123456789abcdef"
@@ -29,6 +31,7 @@ ADMIN_KEY = "admin-key-0123456789abcdef"
 EMAIL_USER_KEY = "mail-key-0123456789abcdef"
 EMAIL_USER = "carol.jones@example.com"
 LOCAL_MODEL, CLOUD_MODEL = "ollama", "gpt-4.1-mini"
+HELLO = [{"role": "user", "content": "Say hello."}]
 
 
 class RunningGateway:
@@ -96,3 +99,31 @@ async def start_gateway(data_dir: Path, **extra):
         await router.aclose()
         await local.stop()
         await cloud.stop()
+
+
+async def hold_the_local_line(running: RunningGateway, *, answer_s: float) -> tuple[Reply, asyncio.Future]:
+    """Ollama takes one request at a time, its last answer took `answer_s` (on a clock the test moves)
+    and it is busy with another: a message joining its line now expects to wait `answer_s`.
+
+    Returns the held reply (set its `release` to let the busy request finish) and that request.
+    """
+    clock = Clock()
+    line = running.gateway.router.resilience.admissions["ollama"] = Admission(1, clock=clock)
+    timed, held = Reply(hold_after=1), Reply(hold_after=1)
+    running.local.script = [timed, held]
+    client = running.client()
+    first = asyncio.ensure_future(client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO))
+    await until(lambda: len(running.local.generation_requests()) == 1)
+    clock.now += answer_s
+    timed.release.set()
+    await first
+    busy = asyncio.ensure_future(client.chat.completions.create(model=LOCAL_MODEL, messages=HELLO))
+    await until(lambda: len(running.local.generation_requests()) == 2 and line.running == 1)
+    return held, busy
+
+
+async def until(condition, timeout_s: float = 30) -> None:
+    async def poll():
+        while not condition():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout_s)
