@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.support.app_server import AppServer, chat_users
 from tests.support.chat_page import LOCAL_PROFILE, SocketLog, pick_profile, send
-from tests.support.processes import stop_process
+from tests.support.fake_servers import fake_openai_process
 from tests.support.secret import SECRET
 
 pytestmark = pytest.mark.e2e
@@ -32,20 +30,13 @@ def server(tmp_path_factory):
     """The app with GPT on the recording fake; (app, file of the requests the fake received)."""
     record = tmp_path_factory.mktemp("cloud") / "requests.jsonl"
     record.touch()
-    fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "2",
-         "--record", str(record)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
+    with fake_openai_process(chunks=2, record_file=record) as base_url:
         env = {"CHAT_USERS": chat_users({"alice": PASSWORD, "bob": PASSWORD}), "OPENAI_API_KEY": SECRET,
-               "OPENAI_BASE_URL": fake.stdout.readline().strip(), "OPENAI_MODEL": "fake-model",
+               "OPENAI_BASE_URL": base_url, "OPENAI_MODEL": "fake-model",
                "OLLAMA_ENABLED": "false", "MAX_OUTPUT_TOKENS": "24"}
         with AppServer(tmp_path_factory.mktemp("compare"), env=env) as app:
             app.wait_for_local_model()
             yield app, record
-    finally:
-        stop_process(fake, timeout=10)
 
 
 def open_chat(page, app: AppServer, user: str) -> SocketLog:

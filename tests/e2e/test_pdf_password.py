@@ -9,13 +9,12 @@ history is what the cloud model is sent.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.app_server import AppServer, chat_users
+from tests.support.fake_servers import fake_openai_process
 from tests.support.socketio_client import ChatSession, sign_in
 from persistence import HybridDataLayer
 from tests.support.knowledge_pdfs import encrypted_guide
@@ -33,16 +32,8 @@ def cloud_requests(tmp_path_factory):
     """The file where the fake cloud server writes every request it receives, and its base URL."""
     record = tmp_path_factory.mktemp("cloud") / "requests.jsonl"
     record.touch()
-    fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "2",
-         "--record", str(record)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        yield record, fake.stdout.readline().strip()
-    finally:
-        fake.terminate()
-        fake.wait(timeout=10)
+    with fake_openai_process(chunks=2, record_file=record) as base_url:
+        yield record, base_url
 
 
 def type_the_password(chat: ChatSession, ask: dict) -> dict:

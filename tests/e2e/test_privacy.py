@@ -8,16 +8,13 @@ OpenAI's wire protocol (the real service is unreachable here); its answers are r
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.app_server import AppServer
 from tests.support.chat_page import SocketLog, pick_profile, send
-from tests.support.processes import stop_process
+from tests.support.fake_servers import fake_openai_process
 
 pytestmark = pytest.mark.e2e
 
@@ -29,18 +26,11 @@ PRIVATE_MESSAGE = "My e-mail is jane.doe@example.com and my phone is +62 812 345
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    fake = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "support" / "fake_servers.py"), "--chunks", "4"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        base_url = fake.stdout.readline().strip()
+    with fake_openai_process(chunks=4) as base_url:
         env = {"CHAT_USERS": f"alice:{PASSWORD}", "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
                "OPENAI_BASE_URL": base_url, "OPENAI_MODEL": "fake-model"}
         with AppServer(tmp_path_factory.mktemp("privacy"), env=env) as app:
             yield app
-    finally:
-        stop_process(fake, timeout=10)
 
 
 @pytest.fixture

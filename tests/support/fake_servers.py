@@ -24,8 +24,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 
@@ -240,6 +245,25 @@ class FakeServer:
                                           "totalTokenCount": step.prompt_tokens + step.completion_tokens}
             events.append(event)
         return await self._stream(request, step, events)
+
+
+@contextmanager
+def fake_openai_process(chunks: int, record_file: Path | None = None) -> Iterator[str]:
+    """The fake OpenAI server in a process of its own, answering `chunks` tokens; yields its base URL.
+
+    For browser tests, whose synchronous page calls would stall a server on the test's own loop.
+    `record_file` receives every request, one JSON line each.
+    """
+    from tests.support.processes import stop_process
+
+    command = [sys.executable, str(Path(__file__)), "--chunks", str(chunks)]
+    if record_file is not None:
+        command += ["--record", str(record_file)]
+    fake = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        yield fake.stdout.readline().strip()
+    finally:
+        stop_process(fake, timeout=10)
 
 
 async def _serve_forever(chunks: int, record_file: str | None) -> None:
