@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     local_max_wait_s: float = Field(10.0, ge=0, alias="LOCAL_MAX_WAIT_S")
     # Hard limit: a message that can only wait (private, pinned profile, no cloud allowed) and would wait
     # longer is told "busy, try again in about N s"; far above 100 sessions' line on the embedded model.
-    max_wait_s: float = Field(1800.0, gt=0, alias="MAX_WAIT_S")
+    max_wait_s: float = Field(3600.0, gt=0, alias="MAX_WAIT_S")
 
     # --- routing policy ------------------------------------------------------------
     # Share of "auto" messages meant for cloud models; calibrates the complexity threshold.

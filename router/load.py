@@ -18,12 +18,12 @@ class Load:
     """Expected waits per provider (None: not measured yet, taken as no wait) and the two wait limits.
 
     `local_max_wait_s`: an Auto message that is not private goes elsewhere rather than wait longer
-    for a local model. `max_wait_s`: no message is made to wait longer; it is told to try again.
+    for a local model. `max_wait_s`: no private message is made to wait longer; it is told to try again.
     """
 
     waits: Mapping[str, float | None] = field(default_factory=dict)
     local_max_wait_s: float = 10.0
-    max_wait_s: float = 1800.0
+    max_wait_s: float = 3600.0
 
     def wait_s(self, spec: ModelSpec) -> float:
         return self.waits.get(spec.provider) or 0.0

@@ -14,8 +14,8 @@ Precedence, highest first:
    only when no local model is available is nothing sent.
 6. load: an Auto message headed for a local model whose line would take longer than
    `LOCAL_MAX_WAIT_S` goes to another local model with a shorter line, else (not private, budget
-   left) to a cloud model; a private one or a pinned profile waits. No message waits beyond
-   `MAX_WAIT_S`: it gets nothing sent and "busy, try again in about N s" (`retry_after_s`).
+   left) to a cloud model; a private one or a pinned profile waits. A private message does not
+   wait beyond `MAX_WAIT_S`: it gets nothing sent and "busy, try again in about N s" (`retry_after_s`).
 
 Fallbacks: a cloud route lists the other cloud models, then the local ones; a local route
 lists local models only. Every decision carries short reasons for the chat's route step.
@@ -198,7 +198,9 @@ class _Chooser:
                         privacy_choice: PrivacyChoice | None = None) -> RouteDecision:
         candidates = tuple(spec for spec in order if self.available(spec))
         reasons = list(reasons)
-        if candidates and (retry_after_s := self.load.retry_after_s(candidates[0])) is not None:
+        # A private message has nowhere else to go; the hard limit spares it an endless wait. Any other
+        # message waits its turn (spilling to the cloud was considered before, where allowed).
+        if private and candidates and (retry_after_s := self.load.retry_after_s(candidates[0])) is not None:
             reasons.append(f"{candidates[0].label} is busy (about {self.load.wait_s(candidates[0]):.0f} s in line), "
                            f"so nothing was sent: try again in about {retry_after_s:.0f} s")
             return self._decision((), private, reasons, privacy_choice=privacy_choice, retry_after_s=retry_after_s)

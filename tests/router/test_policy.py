@@ -258,13 +258,19 @@ def test_a_pinned_profile_waits_in_its_line(profile):
     assert ids(decision)[0] == profile and decision.spilled_from is None
 
 
-@pytest.mark.parametrize("req", [request(PERSONAL), request(profile="smollm2-135m"),
-                                 request(cloud_budget_spent="your daily budget is used up")])
-def test_a_message_that_can_only_wait_beyond_the_hard_limit_is_told_to_try_again(req):
+@pytest.mark.parametrize("req", [request(PERSONAL), request(private_reason="this chat is marked private")])
+def test_a_private_message_beyond_the_hard_limit_is_told_to_try_again(req):
     decision = decide(req, CATALOG, LOCAL_ONLY_AND_GEMINI, score=LOW, load=OVERLOADED)
     assert decision.candidates == () and decision.retry_after_s == 100
     assert decision.reasons[-1] == ("SmolLM2 135M (Foundry Local) is busy (about 700 s in line), "
                                     "so nothing was sent: try again in about 100 s")
+
+
+@pytest.mark.parametrize("req", [request(profile="smollm2-135m"),
+                                 request(cloud_budget_spent="your daily budget is used up")])
+def test_any_other_message_that_can_only_wait_waits_however_long_the_line(req):
+    decision = decide(req, CATALOG, LOCAL_ONLY_AND_GEMINI, score=LOW, load=OVERLOADED)
+    assert ids(decision)[0] == "smollm2-135m" and decision.retry_after_s is None
 
 
 def test_an_overloaded_machine_still_spills_what_may_go_to_the_cloud():
