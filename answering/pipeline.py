@@ -196,8 +196,7 @@ class Pipeline:
         if question.mode is not None:
             sources = [(p.citation, p.text) for p in prepared.passages or ()]
             return build_messages(question.conversation[:-1], question.text, mode=question.mode,
-                                  context_length=spec.context_length, max_output_tokens=limit, sources=sources,
-                                  small_model=spec.is_local)
+                                  context_length=spec.context_length, max_output_tokens=limit, sources=sources)
         conversation = question.conversation
         sent = fit_to_context(conversation, context_length=spec.context_length, max_output_tokens=limit)
         if not fits(sent, context_length=spec.context_length, max_output_tokens=limit):

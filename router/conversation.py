@@ -49,21 +49,6 @@ def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def grounded_question(sources: Sequence[tuple[str, str]], user_text: str) -> str:
-    """For a small model: the excerpts first, right before the question, then a short answer that quotes them.
-
-    A 135M-parameter model loses excerpts at the far end of a system prompt and drifts when
-    it may write at length; next to the question, with a short quoting answer asked for, it
-    stays on the passage.
-    """
-    numbered = "\n\n".join(f"[{i}] ({citation})\n{text}" for i, (citation, text) in enumerate(sources, 1))
-    return (
-        f"Excerpts from the project's documents:\n\n{numbered}\n\nQuestion: {user_text}\n\n"
-        "Answer in one to three sentences, using the words of the excerpt that answers the question, "
-        "and cite it by number like [1]. If no excerpt answers it, say that the documents do not say."
-    )
-
-
 def build_messages(
     history: Sequence[ChatMessage],
     user_text: str,
@@ -72,17 +57,12 @@ def build_messages(
     context_length: int,
     max_output_tokens: int,
     sources: Sequence[tuple[str, str]] = (),
-    small_model: bool = False,
 ) -> tuple[ChatMessage, ...]:
-    """System prompt + the newest earlier turns that fit + the new user message, with any knowledge
-    excerpts: in the system prompt, or for a `small_model` beside the question (`grounded_question`)."""
+    """System prompt (with any knowledge excerpts) + the newest earlier turns that fit + the new user message."""
     instructions = SYSTEM_PROMPTS.get(mode, SYSTEM_PROMPTS[GENERAL_MODE])
-    if sources and small_model:
-        system, question = ChatMessage("system", instructions), grounded_question(sources, user_text)
-    else:
-        system, question = ChatMessage("system", instructions + (sources_prompt(sources) if sources else "")), user_text
+    system = ChatMessage("system", instructions + (sources_prompt(sources) if sources else ""))
     return fit_to_context(
-        (system, *history, ChatMessage("user", question)),
+        (system, *history, ChatMessage("user", user_text)),
         context_length=context_length, max_output_tokens=max_output_tokens,
     )
 

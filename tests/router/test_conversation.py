@@ -80,15 +80,3 @@ def test_the_estimate_is_never_below_the_embedded_models_real_token_count(text):
     tokenizer = Tokenizer.from_file(str(embedded_model_dir(get_settings().models_dir) / "tokenizer.json"))
     real = len(tokenizer.encode(f"<|im_start|>user\n{text}<|im_end|>\n").ids)
     assert message_tokens(ChatMessage("user", text)) >= real
-
-
-def test_a_small_model_reads_the_excerpts_right_before_the_question_and_is_asked_to_quote_them():
-    sources = [("guide.pdf, p. 3", "The ferry leaves at 11:00 on Sundays.")]
-    history = [ChatMessage("user", "When does the ferry leave?"), ChatMessage("assistant", "At 7:15 on weekdays.")]
-    messages = build_messages(history, "And on Sundays?", context_length=4096, max_output_tokens=256,
-                              sources=sources, small_model=True)
-    assert messages[0] == ChatMessage("system", SYSTEM_PROMPTS[GENERAL_MODE])
-    assert list(messages[1:-1]) == history
-    question = messages[-1].content
-    assert question.startswith("Excerpts from the project's documents:\n\n[1] (guide.pdf, p. 3)\nThe ferry leaves")
-    assert question.index("The ferry leaves") < question.index("Question: And on Sundays?") < question.index("cite it")
