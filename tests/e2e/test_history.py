@@ -121,9 +121,14 @@ async def test_one_hundred_concurrent_sessions_lose_no_message(database):
           f"({sessions * turns / elapsed:.1f} messages/s), {len(waited)} sessions waited in line")
 
 
+#: How the app says a model failed, was paused or was too busy (the model's own text may say "busy").
+FAILURE_SIGNS = ("could not answer", "No model could answer", "paused after repeated failures",
+                 "so nothing was sent")
+
+
 def _failed(answer: str) -> bool:
     """An answer that says the model failed, was paused or was too busy, instead of answering."""
-    return any(sign in answer for sign in ("could not answer", "No model", "paused", "busy"))
+    return any(sign in answer for sign in FAILURE_SIGNS)
 
 
 def _routes(chat: ChatSession) -> list[str]:
