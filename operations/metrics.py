@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
-from router import AUTO_PROFILE, CallRecord, Health, RouteDecision
-from router.admission import Admission
+from router import AUTO_PROFILE, Admission, CallRecord, Health, RouteDecision
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 

@@ -16,6 +16,7 @@ Public API (everything else is an implementation detail):
     scan_text(text)                    # personal data in any text (log redaction uses it)
 """
 
+from router.admission import Admission
 from router.backends.base import Backend
 from router.catalog import CatalogError, ModelCatalog, ModelSpec
 from router.complexity import ComplexityScore, ComplexityScorer
@@ -37,7 +38,7 @@ from router.types import (
 )
 
 __all__ = [
-    "AUTO_PROFILE", "AnswerStream", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
+    "AUTO_PROFILE", "Admission", "AnswerStream", "AuthenticationFailed", "Backend", "BackendError", "BackendTimeout",
     "BackendUnavailable", "BadRequest", "CallRecord", "CatalogError", "ChatMessage", "Chunk",
     "Completed", "ComplexityScore", "ComplexityScorer", "ENGLISH_PRACTICE_MODE", "Finding", "GENERAL_MODE",
     "GenerationParams", "Health", "Kind", "ModelCatalog", "ModelPreparationError", "ModelSpec", "NoBackendAvailable",

@@ -252,7 +252,8 @@ async def test_a_request_for_a_busy_model_waits_its_turn_and_reports_the_wait(tm
 
 
 async def test_an_auto_request_spills_past_a_busy_local_model_to_the_cloud_and_says_why(tmp_path):
-    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10):
+    # No cloud share: complexity keeps every Auto message local, so only the load sends it to the cloud.
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10, ROUTER_CLOUD_SHARE=0):
         held, busy = await hold_the_local_line(running, answer_s=25)
         completion = await running.client().chat.completions.create(model="auto", messages=HELLO)
         held.release.set()

@@ -66,7 +66,8 @@ async def test_metrics_count_messages_routes_latency_tokens_and_backend_states(r
 
 async def test_metrics_show_each_line_spills_and_busy_refusals(tmp_path):
     personal = [{"role": "user", "content": "My e-mail is rina@example.com, say hello."}]
-    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10, MAX_WAIT_S=30):
+    # No cloud share: complexity keeps every Auto message local, so only the load sends one to the cloud.
+    async for running in start_gateway(tmp_path, LOCAL_MAX_WAIT_S=10, MAX_WAIT_S=30, ROUTER_CLOUD_SHARE=0):
         async with running.http() as http:
             before = _samples((await http.get("/metrics")).text)
             held, busy = await hold_the_local_line(running, answer_s=50)

@@ -18,8 +18,7 @@ from fastapi import FastAPI
 from starlette.responses import PlainTextResponse
 
 from gateway import Gateway, mount_gateway
-from router import Router
-from router.admission import Admission
+from router import Admission, Router
 from settings import Settings
 from tests.support.clock import Clock
 from tests.support.fake_servers import FakeServer, Reply
