@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embedding import shared_embedder  # noqa: E402
 from knowledge import KnowledgeBase  # noqa: E402
 from router.backends.foundry_local import FoundryLocalBackend  # noqa: E402
-from router.conversation import build_messages  # noqa: E402
+from router.conversation import build_messages, numbered_sources  # noqa: E402
 from router.types import ChatMessage  # noqa: E402
 from router.embedded_model import prepare_embedded_model  # noqa: E402
 from router.repetition import is_looping  # noqa: E402
@@ -69,9 +69,8 @@ def in_the_system_prompt(question: str, sources, max_tokens: int):
 def beside_the_question(question: str, sources, max_tokens: int):
     """The excerpts first, right before the question, then a request for a short answer that quotes them."""
     system = in_the_system_prompt(question, (), max_tokens)[0]
-    numbered = "\n\n".join(f"[{i}] ({citation})\n{text}" for i, (citation, text) in enumerate(sources, 1))
     return (system, ChatMessage("user", (
-        f"Excerpts from the project's documents:\n\n{numbered}\n\nQuestion: {question}\n\n"
+        f"Excerpts from the project's documents:\n\n{numbered_sources(sources)}\n\nQuestion: {question}\n\n"
         "Answer in one to three sentences, using the words of the excerpt that answers the question, "
         "and cite it by number like [1]. If no excerpt answers it, say that the documents do not say.")))
 

@@ -40,12 +40,16 @@ def message_tokens(message: ChatMessage) -> int:
     return estimate_tokens(message.content) + _PER_MESSAGE_OVERHEAD
 
 
+def numbered_sources(sources: Sequence[tuple[str, str]]) -> str:
+    """Excerpts `(citation, text)` as a model sees them: "[1] (guide.pdf, p. 3)\ntext", a blank line apart."""
+    return "\n\n".join(f"[{i}] ({citation})\n{text}" for i, (citation, text) in enumerate(sources, 1))
+
+
 def sources_prompt(sources: Sequence[tuple[str, str]]) -> str:
-    """Numbered excerpts `(citation, text)` for the model, with the rule to answer from them."""
-    numbered = "\n\n".join(f"[{i}] ({citation})\n{text}" for i, (citation, text) in enumerate(sources, 1))
+    """Numbered excerpts for the model, with the rule to answer from them."""
     return (
         "\n\nAnswer from these excerpts of the project's documents when they are relevant, and cite them "
-        "by number like [1]. If they do not contain the answer, say so.\n\n" + numbered
+        "by number like [1]. If they do not contain the answer, say so.\n\n" + numbered_sources(sources)
     )
 
 
