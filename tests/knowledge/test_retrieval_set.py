@@ -1,11 +1,16 @@
 """The retrieval evaluation set (bench/retrieval_set): well formed, gold pages that hold their evidence, and
-retrieval that finds them on the smallest manual (the whole set is measured by bench/bench_knowledge.py)."""
+retrieval that finds them on the smallest manual (the whole set is measured by bench/bench_knowledge.py).
+
+questions_fresh.jsonl is a second, later set that nobody tuned on: it gets the same checks of form and
+evidence, but no retrieval runs on it here, so a test can never become a way of tuning against it."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +20,9 @@ from knowledge._pdf import read_pdf
 
 QUESTIONS = load_questions("all")
 ANSWERABLE = [q for q in QUESTIONS if q["document"]]
+FRESH_FILE = Path(__file__).resolve().parents[2] / "bench" / "retrieval_set" / "questions_fresh.jsonl"
+FRESH = [json.loads(line) for line in FRESH_FILE.read_text().splitlines() if line.strip()]
+FRESH_ANSWERABLE = [q for q in FRESH if q["document"]]
 
 
 def manual_path(document: str):
@@ -28,6 +36,16 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).lower()
 
 
+def longest_shared_run(question: str, page: str) -> int:
+    """How many consecutive words of the question appear, in order, on the page."""
+    words, text = re.findall(r"\S+", flat(question)), " " + " ".join(re.findall(r"\S+", flat(page))) + " "
+    longest = 0
+    for start in range(len(words)):
+        while start + longest < len(words) and f" {' '.join(words[start:start + longest + 1])} " in text:
+            longest += 1
+    return longest
+
+
 def test_the_set_has_150_questions_over_three_manuals_and_a_held_out_third():
     assert len(ANSWERABLE) >= 150
     assert len({q["document"] for q in ANSWERABLE}) >= 3 and {q["document"] for q in ANSWERABLE} <= set(MANUALS)
@@ -39,13 +57,36 @@ def test_the_set_has_150_questions_over_three_manuals_and_a_held_out_third():
     assert {q["split"] for q in unrelated} == {"tuning", "heldout"}
 
 
+def test_the_fresh_set_has_75_new_questions_over_the_same_manuals_in_the_same_form():
+    assert len(FRESH_ANSWERABLE) >= 75
+    per_manual = Counter(q["document"] for q in FRESH_ANSWERABLE)
+    assert set(per_manual) == set(MANUALS) and min(per_manual.values()) >= 5
+    assert all(set(q) == set(QUESTIONS[0]) and q["split"] == "fresh" for q in FRESH)
+    assert all(isinstance(q["page"], int) and q["evidence"] for q in FRESH_ANSWERABLE)
+    assert [q for q in FRESH if not q["document"]] and all(
+        q["page"] is None and q["evidence"] is None for q in FRESH if not q["document"])
+    both = QUESTIONS + FRESH
+    assert len({q["id"] for q in both}) == len(both)
+    assert len({flat(q["question"]) for q in both}) == len(both)
+
+
+def test_the_fresh_gold_pages_of_the_large_manuals_are_pages_the_tuned_set_never_used():
+    tuned_on = {(q["document"], q["page"]) for q in ANSWERABLE}
+    large = [q for q in FRESH_ANSWERABLE if q["document"] != "camlidl-1.04.doc.pdf"]  # its 26 pages are all used
+    assert [q["id"] for q in large if (q["document"], q["page"]) in tuned_on] == []
+
+
 @pytest.mark.parametrize("document", sorted(MANUALS))
 def test_each_gold_page_holds_its_evidence_and_the_question_does_not_copy_it(document):
     pages = {page.number: flat(page.text) for page in read_pdf(manual_path(document).read_bytes(), max_mb=50,
                                                                 max_pages=5000).pages}
-    for q in (q for q in ANSWERABLE if q["document"] == document):
+    for q in (q for q in ANSWERABLE + FRESH_ANSWERABLE if q["document"] == document):
         assert flat(q["evidence"]) in pages[q["page"]], q["id"]
         assert flat(q["question"]).rstrip("?") not in pages[q["page"]], q["id"]  # written, not copied
+    for q in (q for q in FRESH_ANSWERABLE if q["document"] == document):
+        # the evidence points at one page: no other page of the manual holds it
+        assert [n for n, text in pages.items() if n != q["page"] and flat(q["evidence"]) in text] == [], q["id"]
+        assert longest_shared_run(q["question"], pages[q["page"]]) < 6, q["id"]  # in our own words
 
 
 async def test_hybrid_retrieval_finds_the_gold_page_of_the_smallest_manual(kb: KnowledgeBase):
