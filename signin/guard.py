@@ -14,7 +14,8 @@ stored in the database (`persistence.SharedState`), and every request with a tok
 sign-out on one instance refuses the token on all of them at once. Nothing answers "not revoked"
 from memory; the only memory is of the tokens revoked through this instance, which can only
 refuse more, so it still refuses them while the database is unreachable (then another instance's
-sign-outs are not known: the app stays up during an outage rather than signing everyone out).
+sign-outs are not known: the app stays up during an outage rather than signing everyone out);
+its sign-outs during an outage are stored once the database answers again.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class GuardState:
     #: Tokens revoked through this instance (digest -> expiry, epoch s): refused even during an outage.
     revoked_here: dict[str, float] = field(default_factory=dict)
     _database_down: bool = field(default=False, init=False, repr=False)
+    #: Sign-outs the database did not take (an outage): stored as soon as it answers again.
+    _unshared: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     async def revoke(self, token: str, expires_at: float) -> None:
         now = self.clock()
@@ -94,7 +97,8 @@ class GuardState:
         try:
             await self.shared.revoke(digest, expires_at=expires_at, now=now)
         except PersistenceError as exc:
-            log.error("a sign-out is refused on this instance only, the database is unavailable: %s", exc)
+            self._unshared[digest] = expires_at
+            log.error("a sign-out is refused on this instance only until the database is back: %s", exc)
 
     async def is_revoked(self, token: str) -> bool:
         digest = _digest(token)
@@ -108,7 +112,20 @@ class GuardState:
             self._database_down = True
             return False
         self._database_down = False
+        if self._unshared:
+            await self._share_unshared()
         return revoked
+
+    async def _share_unshared(self) -> None:
+        now = self.clock()
+        pending, self._unshared = {d: e for d, e in self._unshared.items() if e > now}, {}
+        for digest, expires_at in list(pending.items()):
+            try:
+                await self.shared.revoke(digest, expires_at=expires_at, now=now)
+            except PersistenceError:  # down again: the next request that reaches the database retries
+                self._unshared.update(pending)
+                return
+            del pending[digest]
 
 
 def _digest(token: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from persistence import SharedState, create_engine
+from persistence import SharedState, create_engine, upgrade_database
 from signin.guard import GuardState, SignInGuard
 
 
@@ -59,3 +59,20 @@ async def test_during_an_outage_sessions_go_on_and_this_instance_still_refuses_i
     finally:
         await engine.dispose()
 
+
+
+async def test_a_sign_out_during_an_outage_reaches_the_other_instances_once_the_database_is_back(tmp_path, secret):
+    token, other_token = session_token(secret, "alice"), session_token(secret, "bob")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'not-yet-migrated.sqlite'}"  # no tables yet: every query fails
+    engines = [create_engine(url), create_engine(url)]
+    try:
+        first, second = (instance(SharedState(engine)) for engine in engines)
+        async with first, second:
+            await first.post("/logout", cookies={"access_token": token})
+            await upgrade_database(url)  # the database is back
+            assert (await second.get("/", cookies={"access_token": token})).text == "signed in", "not stored yet"
+            assert (await first.get("/", cookies={"access_token": other_token})).text == "signed in"
+            assert (await second.get("/", cookies={"access_token": token})).text == "signed out"
+    finally:
+        for engine in engines:
+            await engine.dispose()
