@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 # "root", the first user, is the admin and exempt from limits; each test has a user of its own.
 USERS = {"root": "root-pw-0", "alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3",
-         "dave": "dave-pw-4", "erin": "erin-pw-5"}
+         "dave": "dave-pw-4", "erin": "erin-pw-5", "frank": "frank-pw-6"}
 API_KEY = "scale-out-key-0123456789abcdef"
 RATE_LIMIT = 5
 MAX_FAILED_LOGINS = 3
@@ -166,7 +166,10 @@ async def test_a_lockout_on_one_instance_applies_on_the_other(cluster):
 async def test_when_an_instance_dies_mid_answer_the_chat_resumes_through_the_other_with_what_was_answered(cluster):
     cookies = await sign_in(cluster.balancer.url, "bob", USERS["bob"])
     doomed = cookies[STICKY_COOKIE]
-    async with ChatSession(cluster.balancer.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+    survivor = cluster.other(doomed)
+    bystander_cookies = pinned(await sign_in(cluster.balancer.url, "frank", USERS["frank"]), survivor)
+    async with (ChatSession(cluster.balancer.url, cookies, chat_profile=CLOUD_PROFILE) as chat,
+                ChatSession(cluster.balancer.url, bystander_cookies, chat_profile=CLOUD_PROFILE) as bystander):
         assert (await chat.send("Name a colour."))["output"] == ANSWER
         thread_id = chat.thread_id
         # The next answer streams its first words, then holds: the instance dies while it writes.
@@ -176,10 +179,12 @@ async def test_when_an_instance_dies_mid_answer_the_chat_resumes_through_the_oth
         cluster.apps[doomed].kill()
         in_flight.cancel()
         await asyncio.gather(in_flight, return_exceptions=True)
+        assert (await bystander.send("Name a colour."))["output"] == ANSWER, "a chat on the other instance goes on"
 
     # The browser reconnects through the balancer with its cookies as they were (still naming the dead one).
     listed = await list_threads(cluster, cookies)
-    assert listed.status_code == 200 and served_by(listed) == cluster.other(doomed), listed.text
+    assert listed.status_code == 200 and served_by(listed) == survivor, listed.text
+    assert listed.cookies[STICKY_COOKIE] == survivor, "the balancer moves the browser's cookie to the survivor"
     assert thread_id in listed.text
     async with ChatSession(cluster.balancer.url, cookies, thread_id=thread_id, chat_profile=CLOUD_PROFILE) as chat:
         # What was answered is all there; the question in flight is kept, its half-streamed answer is not
