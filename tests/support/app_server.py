@@ -61,7 +61,7 @@ class AppServer:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1",
              "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test,
+            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test(),
         )
         wait_until_ready(self._process, self._answers, what="the app", timeout=90, log=self.log, interval=0.5)
         return self

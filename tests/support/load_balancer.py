@@ -66,7 +66,7 @@ def running_load_balancer(app_urls: list[str], workdir: Path, ready_timeout: flo
     with open(log_path, "wb") as log:
         # -db: stay in the foreground (no daemon), so the process is ours to stop.
         process = subprocess.Popen([binary, "-db", "-f", str(CONFIG)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   preexec_fn=dies_with_the_test)
+                                   preexec_fn=dies_with_the_test())
     balancer = LoadBalancer(f"http://127.0.0.1:{port}", servers, log_path)
     try:
         wait_until_ready(process, lambda: balancer.up_servers() == set(servers), what="haproxy",
