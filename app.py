@@ -20,7 +20,7 @@ from gateway import mount_gateway
 from knowledge import KnowledgeBase, StoreLocked
 from operations import Limits, configure_logging
 from persistence import (
-    HybridDataLayer, database_url, install_feedback_guard, install_file_route, upgrade_database,
+    HybridDataLayer, SharedState, database_url, install_feedback_guard, install_file_route, upgrade_database,
 )
 from router import Router
 from settings import get_settings
@@ -43,7 +43,9 @@ except StoreLocked as exc:  # only one process may write the embedded store
     raise SystemExit(f"error: {exc}") from None
 data_layer = HybridDataLayer.from_settings(settings)
 data_layer.on_error = chat.not_saved  # Chainlit saves in background tasks: the chat tells the user
-pipeline = Pipeline(router, Limits.from_settings(settings), knowledge=knowledge, engine=data_layer.engine)
+# Rate limits, lockouts and sign-outs: in the database, so every instance counts and refuses the same.
+shared_state = SharedState(data_layer.engine)
+pipeline = Pipeline(router, Limits.from_settings(settings, shared_state), knowledge=knowledge, engine=data_layer.engine)
 chat.install(chat.Services(settings, router, knowledge, data_layer, pipeline))
 
 # --- sign-in ------------------------------------------------------------------------------------
@@ -59,7 +61,8 @@ if new_admin_password:
     )
 sign_in = SignIn(
     accounts, AccessPolicy.from_settings(settings),
-    LoginLimiter(settings.max_failed_logins, settings.login_lockout_s), allow_linking=settings.allow_account_linking,
+    LoginLimiter(shared_state, settings.max_failed_logins, settings.login_lockout_s),
+    allow_linking=settings.allow_account_linking,
 )
 
 
@@ -82,7 +85,7 @@ if get_configured_oauth_providers():  # chainlit refuses an OAuth callback witho
 chat.use_private_upload_folder(settings.data_dir)
 chat.configure_sessions_without_nesting()  # concurrent connects no longer nest event loops (RecursionError)
 mount_webgpu_demo(http_app, settings)  # the in-browser models page at /webgpu
-install_sign_in_guard(http_app, sign_in.still_allowed)  # re-checks every session token; /access-denied
+install_sign_in_guard(http_app, sign_in.still_allowed, shared_state)  # re-checks every session token; /access-denied
 install_file_route(http_app, data_layer)  # element files only for users who may see the thread
 install_feedback_guard(http_app, data_layer)  # feedback only on one's own threads
 chat.install_route_fixes(http_app, max_upload_mb=settings.max_upload_mb)  # upload limit, 400s, 503s

@@ -113,7 +113,7 @@ class Pipeline:
         """Admit (size, rate: `LimitExceeded`), retrieve passages, read the budget, and route."""
         # The user's own turns (an API client sends them all); the models' answers are not theirs to shorten.
         texts = [m.content for m in question.conversation if m.role != "assistant"]
-        self.limits.admit(asker.user, texts, admin=asker.admin)
+        await self.limits.admit(asker.user, texts, admin=asker.admin)
         notes: list[str] = []
         passages = await self._passages(question, notes)
         budget_spent = await self._budget_spent(asker)
@@ -161,7 +161,7 @@ class Pipeline:
         (`RouteDecision` refuses one), whoever asks: the decision then lists no model, with the reason.
         """
         question = prepared.question
-        self.limits.admit(prepared.asker.user, [m.content for m in question.conversation if m.role != "assistant"],
+        await self.limits.admit(prepared.asker.user, [m.content for m in question.conversation if m.role != "assistant"],
                           admin=prepared.asker.admin)
         request = replace(prepared.request, profile=AUTO_PROFILE, privacy_choice=None,
                           private_reason=private_reason or prepared.request.private_reason,

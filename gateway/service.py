@@ -18,7 +18,7 @@ from gateway.api_keys import KeyRing, parse_static_keys
 from gateway.errors import GatewayError, invalid_key
 from gateway.users import GatewayUsers
 from operations import Limits
-from persistence import PersistenceError, create_engine, database_url, upgrade_database
+from persistence import PersistenceError, SharedState, create_engine, database_url, upgrade_database
 from router import Router
 from settings import Settings
 from signin import ADMIN_ROLE, AccessPolicy, AccountStore
@@ -48,7 +48,8 @@ class Gateway:
         self.engine = engine or create_engine(database_url(settings))
         self.users = GatewayUsers(AccessPolicy.from_settings(settings), accounts)
         # The chat passes its own pipeline, so one rate limit covers a user's chats and API calls.
-        self.pipeline = pipeline or Pipeline(router, Limits.from_settings(settings), engine=self.engine)
+        self.pipeline = pipeline or Pipeline(router, Limits.from_settings(settings, SharedState(self.engine)),
+                                             engine=self.engine)
         self.keys = KeyRing(self.engine, parse_static_keys(settings.gateway_api_keys.get_secret_value()))
         self._migrate = migrate
         self._schema_ready = asyncio.Lock()

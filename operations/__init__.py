@@ -3,8 +3,9 @@
 Owns the Prometheus metrics (`observe_route`, `observe_lines`, `observe_answer`, `count_error`, `count_ingestion`,
 `observe_health`, `exposition`), the log lines (`configure_logging`: a request id on every line,
 personal data and secrets masked; `bind_request_id` where a message enters) and the per-user
-limits (`Limits.admit(user, [text], admin=...)`, raising `LimitExceeded` whose `.message` is
-for the user; `await Limits.budget_spent(engine, user)` for the routing policy). The chat and
+limits (`await Limits.admit(user, [text], admin=...)`, raising `LimitExceeded` whose `.message` is
+for the user; `await Limits.budget_spent(engine, user)` for the routing policy; the rate is counted
+in the database, so it holds across instances). The chat and
 the API call the same functions (through the answering pipeline), so one dashboard, one log
 format and one rate and budget cover both.
 """

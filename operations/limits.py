@@ -5,14 +5,17 @@ Each refusal is a `LimitExceeded` carrying the sentence to show the user (the ch
 daily budget is no refusal: `budget_spent` tells the routing policy, which answers locally.
 Administrators are exempt from the rate limit and the budgets, not from the size limit.
 (The upload size is the knowledge base's limit: `MAX_UPLOAD_MB`, checked where files are read.)
-The rate limit is counted per app process (several instances each allow the full rate);
-the budgets are read from recorded usage, so they hold across instances and restarts.
+The rate limit is counted in the database (`persistence.SharedState`) and the budgets are read
+from recorded usage, so both hold across instances and restarts. A user's minute starts at their
+first message: at most `rate_per_minute` messages until it ends, then a new minute starts.
+When the database cannot be reached, messages are let through (the chat keeps answering during
+an outage, as it does for everything else) and the log says so.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,10 +23,11 @@ from datetime import datetime, timezone
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from operations.metrics import count_limit_refusal
-from persistence import usage_summary
+from persistence import PersistenceError, SharedState, usage_summary
 from settings import Settings
 
 WINDOW_S = 60.0
+log = logging.getLogger("hybrid_chat.operations")
 
 
 class LimitExceeded(Exception):
@@ -39,21 +43,20 @@ class LimitExceeded(Exception):
 
 @dataclass
 class Limits:
-    """The configured limits, with the in-memory rate counters of this process."""
+    """The configured limits; the rate counters live in `shared` (the database all instances use)."""
 
+    shared: SharedState
     rate_per_minute: int = 30
     daily_tokens: int = 0
     daily_cost_usd: float = 0.0
     max_message_chars: int = 20_000
-    clock: Callable[[], float] = time.monotonic
-
-    def __post_init__(self) -> None:
-        self._recent: dict[str, deque[float]] = {}
+    #: Wall-clock seconds: instances compare their times through the database.
+    clock: Callable[[], float] = time.time
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
+    def from_settings(cls, settings: Settings, shared: SharedState) -> Limits:
         return cls(
-            rate_per_minute=settings.rate_limit_per_minute, daily_tokens=settings.daily_token_budget,
+            shared, rate_per_minute=settings.rate_limit_per_minute, daily_tokens=settings.daily_token_budget,
             daily_cost_usd=settings.daily_cost_budget_usd, max_message_chars=settings.max_message_chars,
         )
 
@@ -66,23 +69,24 @@ class Limits:
                 status=413,
             )
 
-    def take_rate(self, user: str, *, admin: bool = False) -> None:
-        """Count one message for `user`, or refuse it when they sent `rate_per_minute` in the last minute."""
+    async def take_rate(self, user: str, *, admin: bool = False) -> None:
+        """Count one message for `user`, or refuse it when they sent `rate_per_minute` in their current minute."""
         if admin or self.rate_per_minute <= 0:
             return
         now = self.clock()
-        recent = self._recent.setdefault(user, deque())
-        while recent and now - recent[0] >= WINDOW_S:
-            recent.popleft()
-        if len(recent) >= self.rate_per_minute:
-            wait = max(1.0, WINDOW_S - (now - recent[0]))
+        try:
+            window = await self.shared.take(user, window_s=WINDOW_S, now=now)
+        except PersistenceError as exc:
+            log.warning("rate limit not checked, message let through: %s", exc)
+            return
+        if window.count > self.rate_per_minute:
+            wait = max(1.0, window.ends_at - now)
             raise LimitExceeded(
                 "rate",
                 f"You are sending messages too fast (limit: {self.rate_per_minute} a minute). "
                 f"Please wait {wait:.0f} seconds and try again.",
                 retry_after_s=wait,
             )
-        recent.append(now)
 
     async def budget_spent(self, engine: AsyncEngine, user: str, *, admin: bool = False) -> str:
         """Why `user` may not use cloud models any more today, or "" while their daily budget lasts.
@@ -101,7 +105,7 @@ class Limits:
             return f"your daily budget of ${self.daily_cost_usd:.2f} is used up (it resets at midnight UTC)"
         return ""
 
-    def admit(self, user: str, texts: list[str], *, admin: bool = False) -> None:
+    async def admit(self, user: str, texts: list[str], *, admin: bool = False) -> None:
         """Every check a new message goes through, cheapest first; raises (and counts) `LimitExceeded`.
 
         The chat and the API both call this (through the answering pipeline), so a user's rate covers both.
@@ -109,7 +113,7 @@ class Limits:
         try:
             for text in texts:
                 self.check_message(text)
-            self.take_rate(user, admin=admin)
+            await self.take_rate(user, admin=admin)
         except LimitExceeded as exc:
             count_limit_refusal(exc.limit)
             raise

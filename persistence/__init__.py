@@ -3,7 +3,8 @@
 Owns Chainlit's SQLAlchemy data layer made correct on SQLite and PostgreSQL (threads, steps,
 elements, feedback, owner-only files), the Alembic migrations, and our own tables: projects
 and their members, usage per answer, API keys, and the labels the router learns from (the
-model and route of each chat answer, comparisons of a local with a cloud answer). Who may do what is decided elsewhere
+model and route of each chat answer, comparisons of a local with a cloud answer), and the state several
+instances must share (`SharedState`: rate-limit windows, failed sign-ins, revoked sessions). Who may do what is decided elsewhere
 (`signin`, the app); these functions only store and read.
 
 Start-up: `await upgrade_database(database_url())`, then register
@@ -33,6 +34,7 @@ from .projects import (
     set_project_private,
 )
 from .resume import Turn, conversation_turns
+from .shared_state import RateWindow, SharedState
 from .router_labels import (
     AnswerRoute, Comparison, Preference, Thumb, list_comparisons, list_thumbs, record_answer_route, record_comparison,
 )
@@ -41,7 +43,7 @@ from .usage import UsageRecord, UsageSummary, record_usage, usage_summary
 
 __all__ = [
     "AnswerRoute", "ApiKey", "Comparison", "HybridDataLayer", "LocalStorageClient", "Member", "PersistenceError",
-    "Preference", "Project", "Thumb", "Turn", "UsageRecord", "UsageSummary", "add_member", "conversation_turns",
+    "Preference", "Project", "RateWindow", "SharedState", "Thumb", "Turn", "UsageRecord", "UsageSummary", "add_member", "conversation_turns",
     "create_engine", "create_project", "database_url", "delete_project", "find_active_api_key", "get_project",
     "install_feedback_guard", "install_file_route", "is_member", "list_api_keys", "list_comparisons",
     "list_members", "list_projects", "list_thumbs", "record_answer_route", "record_comparison", "record_usage",

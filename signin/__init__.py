@@ -5,7 +5,8 @@ accounts (`load_accounts` -> `AccountStore`, salted scrypt hashes) and the Chain
 sign-in. The app builds a `SignIn` from the accounts, the policy and a limiter, calls it from
 `@cl.password_auth_callback` and `@cl.oauth_callback` (the latter only when chainlit's
 `get_configured_oauth_providers()` lists one), and installs the guard with
-`install_sign_in_guard(http_app, sign_in.still_allowed)`. The gateway asks the same policy and
+`install_sign_in_guard(http_app, sign_in.still_allowed, shared)`. Lockouts and sign-outs are kept in
+the database (`persistence.SharedState`), so they hold on every instance. The gateway asks the same policy and
 accounts about API-key users.
 """
 

@@ -7,15 +7,18 @@ asks `AccessPolicy.decide` and turns the answer into a Chainlit user or a refusa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
+from persistence import PersistenceError, SharedState
 from settings import Settings
 
 ADMIN_ROLE = "admin"
 MEMBER_ROLE = "member"
+log = logging.getLogger("hybrid_chat.signin")
 
 
 class Denial(StrEnum):
@@ -82,61 +85,48 @@ class AccessPolicy:
         return Decision(False, denial=Denial.DOMAIN if self.allowed_domains and domain else Denial.USER)
 
 
-@dataclass
-class _Failures:
-    times: list[float] = field(default_factory=list)
-    locked_until: float = 0.0
-
-
 class LoginLimiter:
     """Locks a sign-in name for `lockout_s` after `max_failures` wrong passwords within `lockout_s`.
 
     Per name (case-insensitive) rather than per address, so spreading guesses over many
     clients does not help; the price is that anyone can lock a known name for a while.
-    Kept in memory: each app process counts on its own, and a restart forgets.
+    Counted in the database (`persistence.SharedState`), so a lock holds on every instance
+    and across restarts. When the database cannot be reached, sign-in goes on unlimited
+    (as the rest of the app stays up during an outage) and the log says so.
     """
 
     def __init__(
-        self, max_failures: int, lockout_s: float, *, clock: Callable[[], float] = time.monotonic,
-        max_tracked: int = 10_000,
+        self, shared: SharedState, max_failures: int, lockout_s: float, *, clock: Callable[[], float] = time.time,
     ) -> None:
         if max_failures < 1 or lockout_s <= 0:
             raise ValueError("max_failures must be >= 1 and lockout_s > 0")
         self.max_failures = max_failures
         self.lockout_s = lockout_s
-        self._clock = clock
-        self._max_tracked = max_tracked
-        self._names: dict[str, _Failures] = {}
+        self._shared = shared
+        self._clock = clock  # wall-clock seconds: instances compare their times through the database
 
     @staticmethod
     def _key(name: str) -> str:
         return name.strip().lower()
 
-    def retry_after(self, name: str) -> float:
+    async def retry_after(self, name: str) -> float:
         """Seconds until `name` may try again; 0 when it is not locked."""
-        state = self._names.get(self._key(name))
-        return max(0.0, state.locked_until - self._clock()) if state else 0.0
+        try:
+            locked_until = await self._shared.locked_until(self._key(name))
+        except PersistenceError as exc:
+            log.warning("sign-in lockout not checked: %s", exc)
+            return 0.0
+        return max(0.0, locked_until - self._clock())
 
-    def failed(self, name: str) -> None:
-        now = self._clock()
-        state = self._names.setdefault(self._key(name), _Failures())
-        state.times = [t for t in state.times if now - t < self.lockout_s] + [now]
-        if len(state.times) >= self.max_failures:
-            state.locked_until, state.times = now + self.lockout_s, []
-        self._forget_stale(now)
+    async def failed(self, name: str) -> None:
+        try:
+            await self._shared.login_failed(self._key(name), max_failures=self.max_failures,
+                                            lockout_s=self.lockout_s, now=self._clock())
+        except PersistenceError as exc:
+            log.warning("failed sign-in not counted: %s", exc)
 
-    def succeeded(self, name: str) -> None:
-        self._names.pop(self._key(name), None)
-
-    def _forget_stale(self, now: float) -> None:
-        """Bound the memory a flood of made-up names can take: drop the oldest harmless entries."""
-        if len(self._names) <= self._max_tracked:
-            return
-        for key in list(self._names):
-            state = self._names[key]
-            if state.locked_until <= now and all(now - t >= self.lockout_s for t in state.times):
-                del self._names[key]
-        unlocked = [key for key, state in self._names.items() if state.locked_until <= now]
-        for key in unlocked[: len(self._names) - self._max_tracked]:
-            del self._names[key]  # never a locked name: a flood must not unlock its target
-
+    async def succeeded(self, name: str) -> None:
+        try:
+            await self._shared.forget_login_failures(self._key(name))
+        except PersistenceError as exc:
+            log.warning("failed sign-ins not cleared: %s", exc)

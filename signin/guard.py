@@ -9,8 +9,13 @@
   /access-denied page (Chainlit would show "Sign in failed, try again"), and POST /login
   answers 403 `{"detail": "accessDenied"}` or 429 `{"detail": "tooManyAttempts"}` instead
   of a 401 that reads like a wrong password.
-Sign-out revokes that one token (each sign-in gets its own, see signin.tokens); revocation is
-kept in memory: per process, forgotten at a restart.
+Sign-out revokes that one token (each sign-in gets its own, see signin.tokens). Revocations are
+stored in the database (`persistence.SharedState`), and every request with a token asks it, so a
+sign-out on one instance refuses the token on all of them at once. Nothing answers "not revoked"
+from memory; the only memory is of the tokens revoked through this instance, which can only
+refuse more, so it still refuses them while the database is unreachable (then another instance's
+sign-outs are not known: the app stays up during an outage rather than signing everyone out);
+its sign-outs during an outage are stored once the database answers again.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import os
 import re
 import time
@@ -34,6 +40,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from persistence import PersistenceError, SharedState
+
 from .access import Denial
 from .tokens import issue_unique_tokens
 
@@ -42,6 +50,7 @@ _ROUTE_NAME = "hybrid-chat-access-denied"
 _OAUTH_CALLBACK = re.compile(r"/auth/oauth/[^/]+/callback$")
 _COOKIE = os.environ.get("CHAINLIT_AUTH_COOKIE_NAME", "access_token")  # as chainlit.auth.cookie reads it
 _TOKEN_COOKIE = re.compile(rf"^{re.escape(_COOKIE)}(_\d+)?$")
+log = logging.getLogger("hybrid_chat.signin")
 
 #: What the refused person reads; no user input is ever echoed.
 MESSAGES = {
@@ -72,15 +81,51 @@ class GuardState:
     """What the middleware consults; app.py updates it in place when Chainlit re-imports the app."""
 
     still_allowed: Callable[[User], bool]
-    revoked: dict[str, float] = field(default_factory=dict)  # token digest -> its expiry (epoch s)
+    shared: SharedState
+    clock: Callable[[], float] = time.time
+    #: Tokens revoked through this instance (digest -> expiry, epoch s): refused even during an outage.
+    revoked_here: dict[str, float] = field(default_factory=dict)
+    _database_down: bool = field(default=False, init=False, repr=False)
+    #: Sign-outs the database did not take (an outage): stored as soon as it answers again.
+    _unshared: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
-    def revoke(self, token: str, expires_at: float) -> None:
-        now = time.time()
-        self.revoked = {digest: exp for digest, exp in self.revoked.items() if exp > now}
-        self.revoked[_digest(token)] = expires_at
+    async def revoke(self, token: str, expires_at: float) -> None:
+        now = self.clock()
+        self.revoked_here = {digest: exp for digest, exp in self.revoked_here.items() if exp > now}
+        digest = _digest(token)
+        self.revoked_here[digest] = expires_at
+        try:
+            await self.shared.revoke(digest, expires_at=expires_at, now=now)
+        except PersistenceError as exc:
+            self._unshared[digest] = expires_at
+            log.error("a sign-out is refused on this instance only until the database is back: %s", exc)
 
-    def is_revoked(self, token: str) -> bool:
-        return _digest(token) in self.revoked
+    async def is_revoked(self, token: str) -> bool:
+        digest = _digest(token)
+        if digest in self.revoked_here:
+            return True
+        try:
+            revoked = await self.shared.is_revoked(digest)
+        except PersistenceError as exc:
+            if not self._database_down:  # once per outage, not once per request
+                log.error("sign-outs on other instances cannot be checked until the database is back: %s", exc)
+            self._database_down = True
+            return False
+        self._database_down = False
+        if self._unshared:
+            await self._share_unshared()
+        return revoked
+
+    async def _share_unshared(self) -> None:
+        now = self.clock()
+        pending, self._unshared = {d: e for d, e in self._unshared.items() if e > now}, {}
+        for digest, expires_at in list(pending.items()):
+            try:
+                await self.shared.revoke(digest, expires_at=expires_at, now=now)
+            except PersistenceError:  # down again: the next request that reaches the database retries
+                self._unshared.update(pending)
+                return
+            del pending[digest]
 
 
 def _digest(token: str) -> str:
@@ -102,8 +147,8 @@ class SignInGuard:
         payload = _verified_payload(token) if token else None
         if payload is not None:
             if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/logout"):
-                self.state.revoke(token, float(payload.get("exp", time.time())))
-            elif self.state.is_revoked(token) or not self.state.still_allowed(_user(payload)):
+                await self.state.revoke(token, float(payload.get("exp", time.time())))
+            elif await self.state.is_revoked(token) or not self.state.still_allowed(_user(payload)):
                 scope = {**scope, "headers": _without_token(scope["headers"])}
         if scope["type"] == "http" and _is_sign_in(scope):
             await self._sign_in(scope, receive, send)
@@ -221,17 +266,18 @@ If you think you should have access, ask the operator to add you.</p>
     )
 
 
-def install_sign_in_guard(app: FastAPI, still_allowed: Callable[[User], bool]) -> None:
+def install_sign_in_guard(app: FastAPI, still_allowed: Callable[[User], bool], shared: SharedState) -> None:
     """Add the middleware (once) and the /access-denied page, ahead of Chainlit's catch-all route.
 
-    Sign-out revokes one token, so every sign-in must get a token of its own (signin.tokens).
+    Sign-out revokes one token, so every sign-in must get a token of its own (signin.tokens);
+    revocations go to `shared`, the database all instances use.
     """
     issue_unique_tokens()
     state: GuardState | None = getattr(app.state, "sign_in_guard", None)
     if state is None:
-        state = GuardState(still_allowed)
+        state = GuardState(still_allowed, shared)
         app.state.sign_in_guard = state
         app.add_middleware(SignInGuard, state=state)
-    state.still_allowed = still_allowed
+    state.still_allowed, state.shared = still_allowed, shared
     app.router.routes[:] = [route for route in app.router.routes if getattr(route, "name", None) != _ROUTE_NAME]
     app.router.routes.insert(0, Route(PAGE_PATH, access_denied_page, methods=["GET"], name=_ROUTE_NAME))

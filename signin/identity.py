@@ -60,14 +60,14 @@ class SignIn:
 
     async def with_password(self, username: str, password: str) -> User | None:
         """The user for a correct password of an allowed account; None (with the reason recorded) otherwise."""
-        if self.limiter.retry_after(username):
+        if await self.limiter.retry_after(username):
             record_denial(Denial.LOCKED)
             return None
         # scrypt is deliberately slow: keep it off the event loop.
         if not await asyncio.to_thread(self.accounts.authenticate, username, password):
-            self.limiter.failed(username)
+            await self.limiter.failed(username)
             return None
-        self.limiter.succeeded(username)
+        await self.limiter.succeeded(username)
         decision = self._decide_password(username)
         if not decision.allowed:
             record_denial(decision.denial)

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server, a PostgreSQL."""
+"""Fixtures shared by every test package: the running app, a headless Chromium, a Chroma server, a PostgreSQL,
+two instances' shared state."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from persistence import create_engine, upgrade_database
+from persistence import SharedState, create_engine, upgrade_database
 from tests.support.app_server import TEST_USERS, AppServer, chat_users
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.chroma import running_chroma
@@ -65,3 +66,17 @@ async def engine(tmp_path):
     engine = create_engine(url)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def two_instances(request, tmp_path):
+    """The shared state of two app instances: each its own engine, both on one migrated database (each engine)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database()
+    await upgrade_database(url)
+    engines = [create_engine(url), create_engine(url)]
+    yield tuple(SharedState(engine) for engine in engines)
+    for engine in engines:
+        await engine.dispose()

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from answering import Asker, ContextTooLong, Pipeline, Question
 from knowledge import KnowledgeBase
 from operations import LimitExceeded, Limits
-from persistence import UsageRecord, UsageSummary, record_usage, usage_summary
+from persistence import SharedState, UsageRecord, UsageSummary, record_usage, usage_summary
 from router import (
     GENERAL_MODE, ChatMessage, Completed, ModelCatalog, ModelSpec, Notice, Queued, Router, TextDelta, build_messages,
     fits,
@@ -51,7 +51,7 @@ def cloud() -> FakeBackend:
 def pipeline(local, cloud, engine) -> Pipeline:
     """No project knowledge (tests that need it set `pipeline.knowledge`); limits as configured by default."""
     router = Router(CATALOG, {"local-fake": local, "cloud-fake": cloud}, max_tokens=MAX_OUTPUT)
-    return Pipeline(router, Limits(clock=Clock()), engine=engine)
+    return Pipeline(router, Limits(SharedState(engine), clock=Clock()), engine=engine)
 
 
 @pytest.fixture(scope="module")
@@ -425,7 +425,7 @@ async def test_a_private_conversation_gets_no_cloud_second_opinion_even_when_ask
 
 async def test_no_second_opinion_is_offered_when_no_model_of_the_other_class_is_available(local, engine):
     router = Router(CATALOG, {"local-fake": local}, max_tokens=MAX_OUTPUT)  # no cloud backend
-    pipeline = Pipeline(router, Limits(clock=Clock()), engine=engine)
+    pipeline = Pipeline(router, Limits(SharedState(engine), clock=Clock()), engine=engine)
     prepared = await pipeline.prepare(ALICE, Question(chat("Explain entropy.")))
     assert await pipeline.second_opinion_kind(prepared) is None
     forced = await pipeline.second_opinion(prepared, "cloud")

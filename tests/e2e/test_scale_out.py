@@ -35,8 +35,6 @@ RATE_LIMIT = 5
 MAX_FAILED_LOGINS = 3
 CLOUD_PROFILE = "GPT-4.1 mini"
 ANSWER = "Hello, world!"  # the fake cloud's answer
-NEEDS_SHARED_STATE = pytest.mark.skip(
-    reason="needs branch i17-state (rate limit, lockouts and sign-out revocations in the database)")
 
 
 @dataclass
@@ -118,7 +116,6 @@ async def test_a_chat_started_through_one_instance_is_listed_and_resumed_through
         ("user", "Name a colour."), ("assistant", ANSWER), ("user", "Name a fruit.")], "the model saw the chat so far"
 
 
-@NEEDS_SHARED_STATE
 async def test_a_users_rate_limit_holds_across_instances(cluster):
     request = {"model": "auto", "messages": [{"role": "user", "content": "Name a colour."}]}
     async with httpx.AsyncClient(base_url=cluster.balancer.url, timeout=120,
@@ -132,7 +129,6 @@ async def test_a_users_rate_limit_holds_across_instances(cluster):
     assert responses[-1].headers["retry-after"]
 
 
-@NEEDS_SHARED_STATE
 async def test_a_sign_out_on_one_instance_refuses_the_token_on_the_other(cluster):
     cookies = await sign_in(cluster.balancer.url, "dave", USERS["dave"])
     here = cookies[STICKY_COOKIE]
@@ -146,7 +142,6 @@ async def test_a_sign_out_on_one_instance_refuses_the_token_on_the_other(cluster
     assert after.status_code == 401 and served_by(after) == cluster.other(here), after.text
 
 
-@NEEDS_SHARED_STATE
 async def test_a_lockout_on_one_instance_applies_on_the_other(cluster):
     async with httpx.AsyncClient(base_url=cluster.balancer.url, timeout=60) as http:
         for _ in range(MAX_FAILED_LOGINS):

@@ -12,7 +12,7 @@ from persistence import HybridDataLayer, create_engine, create_project, list_pro
 from persistence.migrate import current_revision, head_revision
 
 CHAINLIT_TABLES = {"users", "threads", "steps", "elements", "feedbacks"}
-OUR_TABLES = {"projects", "project_members", "message_usage"}
+OUR_TABLES = {"projects", "project_members", "message_usage", "rate_windows", "login_failures", "revoked_sessions"}
 
 
 async def table_names(url: str) -> set[str]:
@@ -28,7 +28,7 @@ async def test_empty_database_is_created_at_head_and_upgrade_is_idempotent(empty
     assert await current_revision(empty_database_url) is None
     await upgrade_database(empty_database_url)
     await upgrade_database(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0004"
+    assert await current_revision(empty_database_url) == head_revision() == "0005"
     assert CHAINLIT_TABLES | OUR_TABLES <= await table_names(empty_database_url)
 
 

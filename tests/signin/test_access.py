@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+import sqlalchemy as sa
+
+from persistence import SharedState, create_engine
 from signin.access import ADMIN_ROLE, MEMBER_ROLE, AccessPolicy, Decision, Denial, LoginLimiter
 from settings import Settings
 from tests.support.clock import Clock
@@ -61,49 +65,75 @@ def test_the_policy_comes_from_settings():
     assert policy == AccessPolicy(frozenset({"example.com"}), frozenset({"alice"}), frozenset({"root@example.com"}))
 
 
-def test_the_limiter_locks_a_name_after_too_many_failures_and_unlocks_after_the_lockout():
+async def test_the_limiter_locks_a_name_after_too_many_failures_and_unlocks_after_the_lockout(engine):
     clock = Clock()
-    limiter = LoginLimiter(3, 300, clock=clock)
+    limiter = LoginLimiter(SharedState(engine), 3, 300, clock=clock)
     for _ in range(2):
-        limiter.failed("alice")
-    assert limiter.retry_after("alice") == 0
-    limiter.failed("ALICE ")  # the same name, whatever the case
-    assert limiter.retry_after("alice") == pytest.approx(300)
-    assert limiter.retry_after("bob") == 0
+        await limiter.failed("alice")
+    assert await limiter.retry_after("alice") == 0
+    await limiter.failed("ALICE ")  # the same name, whatever the case
+    assert await limiter.retry_after("alice") == pytest.approx(300)
+    assert await limiter.retry_after("bob") == 0
     clock.now += 299
-    assert limiter.retry_after("alice") == pytest.approx(1)
+    assert await limiter.retry_after("alice") == pytest.approx(1)
     clock.now += 1
-    assert limiter.retry_after("alice") == 0
+    assert await limiter.retry_after("alice") == 0
 
 
-def test_failures_older_than_the_window_do_not_count_and_a_success_resets():
+async def test_failures_older_than_the_window_do_not_count_and_a_success_resets(engine):
     clock = Clock()
-    limiter = LoginLimiter(3, 60, clock=clock)
-    limiter.failed("alice")
-    limiter.failed("alice")
+    limiter = LoginLimiter(SharedState(engine), 3, 60, clock=clock)
+    await limiter.failed("alice")
+    await limiter.failed("alice")
     clock.now += 61
-    limiter.failed("alice")
-    assert limiter.retry_after("alice") == 0
-    limiter.failed("alice")
-    limiter.succeeded("alice")
-    limiter.failed("alice")
-    limiter.failed("alice")
-    assert limiter.retry_after("alice") == 0
+    await limiter.failed("alice")
+    assert await limiter.retry_after("alice") == 0
+    await limiter.failed("alice")
+    await limiter.succeeded("alice")
+    await limiter.failed("alice")
+    await limiter.failed("alice")
+    assert await limiter.retry_after("alice") == 0
 
 
-def test_a_flood_of_made_up_names_stays_bounded_and_never_unlocks_a_locked_name():
+async def test_a_lockout_through_one_instance_holds_on_the_other(two_instances):
     clock = Clock()
-    limiter = LoginLimiter(2, 60, clock=clock, max_tracked=50)
-    limiter.failed("alice")
-    limiter.failed("alice")
-    for i in range(500):
-        limiter.failed(f"random-{i}")
-    assert len(limiter._names) <= 51
-    assert limiter.retry_after("alice") > 0
+    first, second = (LoginLimiter(shared, 3, 300, clock=clock) for shared in two_instances)
+    await asyncio.gather(first.failed("alice"), second.failed("Alice"), first.failed("alice"))
+    assert await second.retry_after("alice") == pytest.approx(300)
+    clock.now += 300
+    assert await first.retry_after("alice") == 0
 
 
-def test_the_limiter_rejects_nonsense_limits():
+async def test_a_flood_of_made_up_names_is_swept_once_over_and_never_unlocks_a_locked_name(engine):
+    clock = Clock()
+    shared = SharedState(engine)
+    limiter = LoginLimiter(shared, 2, 60, clock=clock)
+    await limiter.failed("alice")
+    await limiter.failed("alice")
+    for i in range(50):
+        await limiter.failed(f"random-{i}")
+    clock.now += 59
+    await shared.sweep(clock.now)
+    assert await limiter.retry_after("alice") > 0
+    clock.now += 1
+    await shared.sweep(clock.now)
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM login_failures"))).scalar_one() == 0
+
+
+async def test_an_unreachable_database_does_not_stop_sign_in():
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        limiter = LoginLimiter(SharedState(engine), 1, 60)
+        await limiter.failed("alice")
+        assert await limiter.retry_after("alice") == 0
+        await limiter.succeeded("alice")
+    finally:
+        await engine.dispose()
+
+
+def test_the_limiter_rejects_nonsense_limits(engine):
     with pytest.raises(ValueError):
-        LoginLimiter(0, 60)
+        LoginLimiter(SharedState(engine), 0, 60)
     with pytest.raises(ValueError):
-        LoginLimiter(3, 0)
+        LoginLimiter(SharedState(engine), 3, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from chainlit.user import User
 
+from persistence import SharedState
 from signin import AccessPolicy, LoginLimiter, SignIn, is_admin, load_accounts, require_auth_secret
 from signin.identity import verified_email
 
@@ -19,12 +20,17 @@ def accounts(tmp_path_factory):
     return store
 
 
-def make(accounts, *, linking=False, **policy) -> SignIn:
-    return SignIn(accounts, AccessPolicy.parse(**policy), LoginLimiter(3, 300), allow_linking=linking)
+@pytest.fixture
+def make(accounts, engine):
+    def sign_in(*, linking=False, **policy) -> SignIn:
+        limiter = LoginLimiter(SharedState(engine), 3, 300)
+        return SignIn(accounts, AccessPolicy.parse(**policy), limiter, allow_linking=linking)
+
+    return sign_in
 
 
-async def test_a_correct_password_gives_a_user_with_role_and_provider(accounts):
-    sign_in = make(accounts)
+async def test_a_correct_password_gives_a_user_with_role_and_provider(make):
+    sign_in = make()
     root = await sign_in.with_password("root", "root-pw")
     bob = await sign_in.with_password("bob", "bob-pw")
     assert (root.identifier, root.metadata) == ("root", {"role": "admin", "provider": "credentials"})
@@ -33,23 +39,23 @@ async def test_a_correct_password_gives_a_user_with_role_and_provider(accounts):
     assert await sign_in.with_password("nobody", "bob-pw") is None
 
 
-async def test_too_many_wrong_passwords_lock_the_name_even_for_the_right_password(accounts):
-    sign_in = make(accounts)
+async def test_too_many_wrong_passwords_lock_the_name_even_for_the_right_password(make):
+    sign_in = make()
     for _ in range(3):
         assert await sign_in.with_password("bob", "guess") is None
     assert await sign_in.with_password("bob", "bob-pw") is None
     assert await sign_in.with_password("root", "root-pw") is not None  # other names are not affected
 
 
-async def test_the_policy_applies_to_password_users_but_not_to_the_local_admin(accounts):
-    sign_in = make(accounts, domains="example.com")
+async def test_the_policy_applies_to_password_users_but_not_to_the_local_admin(make):
+    sign_in = make(domains="example.com")
     assert await sign_in.with_password("bob", "bob-pw") is None
     assert await sign_in.with_password("ann@example.com", "ann-pw") is not None
     assert await sign_in.with_password("root", "root-pw") is not None
 
 
-def test_oauth_users_are_namespaced_by_provider_without_linking(accounts):
-    sign_in = make(accounts, domains="example.com")
+def test_oauth_users_are_namespaced_by_provider_without_linking(make):
+    sign_in = make(domains="example.com")
     profile = {"email": "Ann@Example.com", "email_verified": True, "name": "Ann"}
     user = sign_in.with_oauth("google", profile, GOOGLE_DEFAULT)
     assert user.identifier == "google:ann@example.com"
@@ -61,16 +67,16 @@ def test_oauth_users_are_namespaced_by_provider_without_linking(accounts):
     assert sign_in.with_oauth("google", {"email": "ann@example.com", "email_verified": False}, GOOGLE_DEFAULT) is None
 
 
-def test_with_linking_an_oauth_user_is_the_password_user_of_that_email(accounts):
-    sign_in = make(accounts, linking=True)
+def test_with_linking_an_oauth_user_is_the_password_user_of_that_email(make):
+    sign_in = make(linking=True)
     user = sign_in.with_oauth("generic", {"email": "ann@example.com"}, GOOGLE_DEFAULT)
     assert user.identifier == "ann@example.com"
     assert sign_in.with_oauth("google", {"email": "ann@example.com"}, GOOGLE_DEFAULT).identifier == user.identifier
     assert sign_in.still_allowed(user)
 
 
-def test_admin_users_by_email_get_the_admin_role_from_any_provider(accounts):
-    sign_in = make(accounts, domains="example.com", admins="boss@corp.test")
+def test_admin_users_by_email_get_the_admin_role_from_any_provider(make):
+    sign_in = make(domains="example.com", admins="boss@corp.test")
     github = {"login": "boss", "emails": [{"email": "boss@corp.test", "primary": True, "verified": True}]}
     user = sign_in.with_oauth("github", github, User(identifier="boss"))
     assert user.identifier == "github:boss@corp.test" and is_admin(user)
@@ -96,17 +102,17 @@ def test_verified_email(provider, profile, expected):
     assert verified_email(provider, profile) == expected
 
 
-async def test_sessions_are_rechecked_against_accounts_policy_roles_and_linking(accounts):
-    open_policy = make(accounts)
+async def test_sessions_are_rechecked_against_accounts_policy_roles_and_linking(make):
+    open_policy = make()
     bob = await open_policy.with_password("bob", "bob-pw")
     ann = open_policy.with_oauth("generic", {"email": "ann@example.com"}, GOOGLE_DEFAULT)
     assert open_policy.still_allowed(bob) and open_policy.still_allowed(ann)
 
     removed = User(identifier="carol", metadata={"role": "member", "provider": "credentials"})
     assert not open_policy.still_allowed(removed)
-    assert not make(accounts, users="alice").still_allowed(bob)  # dropped from the policy
-    assert not make(accounts, admins="bob").still_allowed(bob)  # role changed: sign in again
-    assert not make(accounts, linking=True).still_allowed(ann)  # minted under the other setting
+    assert not make(users="alice").still_allowed(bob)  # dropped from the policy
+    assert not make(admins="bob").still_allowed(bob)  # role changed: sign in again
+    assert not make(linking=True).still_allowed(ann)  # minted under the other setting
     forged = User(identifier="generic:someone@else.test", metadata={"role": "member", "provider": "generic",
                                                                      "email": "ann@example.com"})
     assert not open_policy.still_allowed(forged)
