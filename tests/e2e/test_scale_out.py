@@ -29,12 +29,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 # "root", the first user, is the admin and exempt from limits; each test has a user of its own.
 USERS = {"root": "root-pw-0", "alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3",
-         "dave": "dave-pw-4", "erin": "erin-pw-5", "frank": "frank-pw-6"}
+         "dave": "dave-pw-4", "erin": "erin-pw-5", "frank": "frank-pw-6",
+         "gina": "gina-pw-7"}
 API_KEY = "scale-out-key-0123456789abcdef"
 RATE_LIMIT = 5
 MAX_FAILED_LOGINS = 3
 CLOUD_PROFILE = "GPT-4.1 mini"
 ANSWER = "Hello, world!"  # the fake cloud's answer
+NOTE_PDF = b"%PDF-1.7\n%%EOF\n"  # the upload route keeps the bytes for the session; it does not read them
 
 
 @dataclass
@@ -114,6 +116,18 @@ async def test_a_chat_started_through_one_instance_is_listed_and_resumed_through
     sent = cluster.cloud.generation_requests()[-1].body["messages"]
     assert [(m["role"], m["content"]) for m in sent[1:]] == [
         ("user", "Name a colour."), ("assistant", ANSWER), ("user", "Name a fruit.")], "the model saw the chat so far"
+
+
+async def test_the_sticky_cookie_takes_a_browsers_socket_and_its_http_calls_to_the_same_instance(cluster):
+    cookies = await sign_in(cluster.balancer.url, "gina", USERS["gina"])
+    here = cookies[STICKY_COOKIE]
+    async with ChatSession(cluster.balancer.url, cookies) as chat:
+        # An upload names the chat's session, which only the instance holding its socket knows.
+        uploaded = await chat.upload("note.pdf", NOTE_PDF)
+        assert uploaded.status_code == 200 and served_by(uploaded) == here, uploaded.text
+        chat.cookies = pinned(cookies, cluster.other(here))
+        elsewhere = await chat.upload("note.pdf", NOTE_PDF)
+        assert elsewhere.status_code == 404 and served_by(elsewhere) == cluster.other(here), elsewhere.text
 
 
 async def test_a_users_rate_limit_holds_across_instances(cluster):
