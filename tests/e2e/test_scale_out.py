@@ -4,13 +4,15 @@ auth secret, the repository's `deploy/haproxy.cfg`, everything on 127.0.0.1.
 The cloud model is GPT through the real `openai` client, served by the scripted fake of OpenAI's
 wire protocol (on its own event loop, so an answer can be held mid-stream); the embedded model is
 off, so the two instances do not load it on a busy machine. A client chooses its instance the way a
-browser does, by the balancer's sticky cookie.
+browser does, by the balancer's sticky cookie. The instances are started once for the module; the
+test that kills one runs last.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -29,8 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 # "root", the first user, is the admin and exempt from limits; each test has a user of its own.
 USERS = {"root": "root-pw-0", "alice": "alice-pw-1", "bob": "bob-pw-2", "carol": "carol-pw-3",
-         "dave": "dave-pw-4", "erin": "erin-pw-5", "frank": "frank-pw-6",
-         "gina": "gina-pw-7"}
+         "dave": "dave-pw-4", "erin": "erin-pw-5", "frank": "frank-pw-6", "gina": "gina-pw-7"}
 API_KEY = "scale-out-key-0123456789abcdef"
 RATE_LIMIT = 5
 MAX_FAILED_LOGINS = 3
@@ -50,7 +51,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory) -> Cluster:
+def cluster(tmp_path_factory) -> Iterator[Cluster]:
     if find_postgres_bin() is None or haproxy_binary() is None:
         pytest.skip("PostgreSQL or HAProxy is not installed (make system-deps)")
     root = tmp_path_factory.mktemp("scale-out")

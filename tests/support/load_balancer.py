@@ -53,6 +53,8 @@ def haproxy_binary() -> str | None:
 def running_load_balancer(app_urls: list[str], workdir: Path, ready_timeout: float = 120) -> Iterator[LoadBalancer]:
     """HAProxy balancing over `app_urls` (two, as the config names app1 and app2), until every one
     of them passes its health check; stopped at the end, and killed if the test process dies."""
+    if len(app_urls) != 2:
+        raise ValueError("deploy/haproxy.cfg balances over exactly two instances (APP1, APP2)")
     binary = haproxy_binary()
     if binary is None:
         raise RuntimeError("HAProxy is not installed (apt-get install haproxy; make system-deps)")
@@ -60,7 +62,9 @@ def running_load_balancer(app_urls: list[str], workdir: Path, ready_timeout: flo
     port = free_port()
     env = {**os.environ, "LISTEN": f"127.0.0.1:{port}",
            **{name.upper(): url.removeprefix("http://") for name, url in servers.items()}}
-    subprocess.run([binary, "-c", "-f", str(CONFIG)], env=env, check=True, capture_output=True, timeout=30)
+    checked = subprocess.run([binary, "-c", "-f", str(CONFIG)], env=env, capture_output=True, text=True, timeout=30)
+    if checked.returncode != 0:
+        raise RuntimeError(f"HAProxy refuses {CONFIG}:\n{checked.stdout}{checked.stderr}")
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "haproxy.log"
     with open(log_path, "wb") as log:
