@@ -25,7 +25,9 @@ COPY requirements.txt ./
 RUN pip install --no-deps --extra-index-url "${TORCH_INDEX_URL}" -r requirements.txt
 
 # Chainlit writes beside app.py (.files for uploads in flight), so the app folder belongs to the app's user.
-RUN useradd --create-home --uid 10001 chat && mkdir -p /data && chown chat /data /app
+# The folders compose shares between app replicas exist in the image, so their volumes start owned by chat.
+RUN useradd --create-home --uid 10001 chat && mkdir -p /data/files /data/knowledge-files /data/router \
+    && chown chat /data /data/files /data/knowledge-files /data/router /app
 COPY --chown=chat:chat . .
 USER chat
 

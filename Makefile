@@ -37,7 +37,7 @@ prepare-model: install
 prepare-webgpu-demo: install
 	@$(PY) -m scripts.prepare_webgpu_demo
 
-## system-deps: Debian packages the tests use (chromium, postgresql)
+## system-deps: Debian packages the tests use (chromium, postgresql, haproxy)
 system-deps:
 	@bash scripts/system-deps.sh
 

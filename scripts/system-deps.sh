@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for browser tests, PostgreSQL for the
-# data-layer tests, Node.js for the OpenID Connect test provider and the /webgpu page, and the
+# data-layer tests, HAProxy for the two-instance tests (deploy/haproxy.cfg), Node.js for the OpenID Connect test provider and the /webgpu page, and the
 # Debian manuals (PDFs) of the retrieval evaluation set (bench/retrieval_set/questions.jsonl).
 # Installed once; a machine that has them skips this.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing+=(haproxy)
 command -v npm >/dev/null || missing+=(nodejs npm)
 [ -f /usr/share/doc/camlidl/camlidl-1.04.doc.pdf ] || missing+=(camlidl-doc)
 [ -f /usr/share/doc/gnuplot/gnuplot.pdf ] || missing+=(gnuplot-doc)

@@ -7,17 +7,14 @@ it received.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 
 import httpx
 import openai
 import pytest
 
 from tests.support.app_server import AppServer
-from tests.support.cloud_app import cloud_env
-from tests.support.fake_servers import FakeServer
+from tests.support.cloud_app import cloud_env, fake_openai_in_a_thread
 
 KEY = "app-test-key-0123456789abcdef"
 EMBEDDED = "smollm2-135m"
@@ -28,17 +25,8 @@ SHORT = [{"role": "user", "content": "Name one colour."}]
 @pytest.fixture(scope="module")
 def cloud():
     """The fake OpenAI server on a background event loop, for the app's GPT backend."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = asyncio.run_coroutine_threadsafe(FakeServer("openai", models=("gpt-test",)).start(), loop).result(30)
-    try:
+    with fake_openai_in_a_thread("gpt-test") as server:
         yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(30)
-        loop.close()
 
 
 @pytest.fixture(scope="module")

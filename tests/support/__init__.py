@@ -7,7 +7,9 @@
   backends; `fake_servers`: the providers' wire protocols, for the real SDK clients;
   `secret`: the fake API key; `gateway_server`: the OpenAI-compatible API in front of a real router.
 - `postgres`, `chroma`, `oidc`: real PostgreSQL, Chroma and OpenID Connect servers;
-  `ports` and `processes`: a free port for each, waiting until it answers, stopping it.
+  `load_balancer`: HAProxy running `deploy/haproxy.cfg` in front of app instances;
+  `ports` and `processes`: a free port for each, waiting until it answers, stopping it (also when
+  the test process dies).
 - `clock`: time that passes only when a test says so.
 - `knowledge_pdfs`: PDFs made for the knowledge tests, and the real samples.
 """

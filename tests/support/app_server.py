@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process, wait_until_ready
+from tests.support.processes import dies_with_the_test, stop_process, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[2]
 #: The password users of the shared `app_server` fixture (alice is the admin).
@@ -31,11 +31,12 @@ def chat_users(users: dict[str, str]) -> str:
 class AppServer:
     """A running Hybrid Chat process. Use as a context manager."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, auth_secret: str | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.auth_secret = secrets.token_urlsafe(48)
+        # Instances given one secret accept each other's tokens, as several instances in production do.
+        self.auth_secret = auth_secret or secrets.token_urlsafe(48)
         self.log_path = data_dir / "server.log"
         self._env = env or {}
         self._process: subprocess.Popen | None = None
@@ -60,7 +61,7 @@ class AppServer:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1",
              "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test(),
         )
         wait_until_ready(self._process, self._answers, what="the app", timeout=90, log=self.log, interval=0.5)
         return self
@@ -85,6 +86,11 @@ class AppServer:
                 last = repr(exc)
             time.sleep(1)
         raise AssertionError(f"not ready after {timeout_s:.0f} s: {last}\n{self.log()}")
+
+    def kill(self) -> None:
+        """End the process at once, as a crash or a lost machine would (no shutdown, no goodbyes)."""
+        self._process.kill()
+        self._process.wait()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

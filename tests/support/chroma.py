@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process, wait_until_ready
+from tests.support.processes import dies_with_the_test, stop_process, wait_until_ready
 
 
 @contextmanager
@@ -22,6 +22,7 @@ def running_chroma(path: Path, startup_timeout: float = 60) -> Iterator[int]:
         [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1",
          "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        preexec_fn=dies_with_the_test(),
     )
     try:
         wait_until_ready(process, lambda: _listening(port), what="the chroma server", timeout=startup_timeout)

@@ -2,14 +2,16 @@
 script the cloud model and read what reached it; the local model is the real embedded one.
 
 The fake runs in the test's event loop, so the app is started and stopped from a thread: the
-fake must keep answering meanwhile.
+fake must keep answering meanwhile. Or it runs on an event loop of its own (`fake_openai_in_a_thread`),
+so synchronous fixtures can start apps from the test's main thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,23 @@ async def fake_openai(model: str = "fake-gpt") -> AsyncIterator[FakeServer]:
         yield server
     finally:
         await server.stop()
+
+
+@contextmanager
+def fake_openai_in_a_thread(model: str = "fake-gpt") -> Iterator[FakeServer]:
+    """The fake OpenAI server, serving `model`, on an event loop in a background thread: it answers
+    while the test's own thread blocks, and a test reads every request it received."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(FakeServer("openai", models=(model,)).start(), loop).result(30)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
 
 
 def cloud_env(cloud: FakeServer) -> dict[str, str]:

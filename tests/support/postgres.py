@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.ports import free_port
-from tests.support.processes import stop_process, wait_until_ready
+from tests.support.processes import dies_with_the_test, stop_process, wait_until_ready
 
 SERVICE_USER = "postgres"
 
@@ -98,7 +99,8 @@ def running_postgres(startup_timeout: float = 60.0) -> Iterator[PostgresServer]:
             _as_service_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
                               "-h", "127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300",
                               "-c", "shared_buffers=32MB"]),
-            stdout=log, stderr=subprocess.STDOUT,
+            # SIGTERM, not SIGKILL: as root, runuser passes it on to PostgreSQL (a smart shutdown).
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test(signal.SIGTERM),
         )
         server = PostgresServer(bin_dir, root, port, process, db_user)
         wait_until_ready(process, server.is_ready, what="postgres", timeout=startup_timeout,

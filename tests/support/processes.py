@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def dies_with_the_test(signum: int = signal.SIGKILL) -> Callable[[], None]:
+    """A `preexec_fn`: the child gets `signum` when the test process dies, even by SIGKILL itself,
+    so no server outlives a crashed run (Linux `prctl(PR_SET_PDEATHSIG)`). The signal follows the
+    thread that started the child: start it from the test's main thread, not a worker thread."""
+    def arrange() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
+
+    return arrange
 
 
 def wait_until_ready(
