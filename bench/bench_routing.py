@@ -1,14 +1,18 @@
-"""How long routing takes: privacy scan, complexity score and the whole decision, p50 and p99.
+"""How long routing takes: privacy scan, complexity score and both, wall clock and CPU, p50 and p99.
 
     .venv/bin/python bench/bench_routing.py [--repeats 200] [--all-cores] [--no-torch] [--no-ttft]
 
 Prompts of 100, 1,000 and 10,000 characters (ordinary English prose with numbers, so every
 detector runs to the end). Goals (issue 14): privacy scan + complexity score p99 <= 2 ms at
-100 characters and <= 10 ms at 1,000, on one core: the process is pinned to one CPU unless
---all-cores. Measured in the same run: the previous scorer's cost (the same MiniLM on
-sentence-transformers/PyTorch; --no-torch skips it) and the time to first token of the
-fastest local backend (the embedded model through Foundry Local) for the same prompt: the
-whole decision should be small beside it. Without a local model, --no-ttft skips it.
+100 characters and <= 10 ms at 1,000, on one core: unless --all-cores the process is pinned
+to one CPU, numpy's BLAS and onnxruntime use one thread (the app's embedder uses one per CPU
+it may use, without spinning: --all-cores measures that). Each call's CPU time (the process's
+clock: what a free core would take) is shown beside its wall-clock time, which also counts
+waiting for a CPU that other processes hold. Measured in the same run: the previous scorer's
+cost (the same MiniLM on sentence-transformers/PyTorch; --no-torch skips it) and the time to
+first token of the fastest local backend (the embedded model through Foundry Local) for the
+same prompt: the whole decision should be small beside it. Without a local model, --no-ttft
+skips it.
 """
 
 from __future__ import annotations
@@ -55,25 +59,19 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def timed(action: Callable[[], object], repeats: int) -> list[float]:
-    action()  # warm caches (regex compilation, tokenizer)
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+    return measured(action, repeats)[0]
 
 
-def cpu_ms_per_call(action: Callable[[], object], repeats: int) -> float:
-    """Mean CPU milliseconds of the process per call: what a free core would take, whatever else runs.
-
-    Averaged over all calls because the CPU clock ticks in milliseconds on some kernels.
-    """
+def measured(action: Callable[[], object], repeats: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each call, after one call that warms caches (regexes, tokenizer)."""
     action()
-    started = time.process_time()
+    wall, cpu = [], []
     for _ in range(repeats):
+        cpu_started, started = time.process_time_ns(), time.perf_counter_ns()
         action()
-    return (time.process_time() - started) * 1000 / repeats
+        wall.append((time.perf_counter_ns() - started) / 1e6)
+        cpu.append((time.process_time_ns() - cpu_started) / 1e6)
+    return wall, cpu
 
 
 async def times_to_first_token(prompts: list[str]) -> list[float] | None:
@@ -127,29 +125,42 @@ def main() -> None:
     method = policy.scorer.warm_up() if policy.scorer else "none"
     print(f"complexity scorer: {method} (embedder loaded in {time.perf_counter() - started:.1f} s, once per process)")
 
-    rows = []
+    embedder = policy.scorer.embedder if policy.scorer else None
+    threads = getattr(embedder, "intra_op_threads", None)
+    print(f"embedder: {embedder.name if embedder else 'none'}, {threads or '?'} onnxruntime thread(s); "
+          f"the complexity model reads a prompt's first {policy.scorer.weights.neighbours.max_tokens if policy.scorer else 0} tokens")
+
+    pieces: dict[int, dict[str, tuple[list[float], list[float]]]] = {}
+    decisions = {}
+    load_before = os.getloadavg()[0]
     for size in SIZES:
         text = prompt_of(size)
         request = RouteRequest(messages=(ChatMessage("user", text),))
-        scan_ms = timed(lambda: scan(text), args.repeats)
-        score_ms = timed(lambda: policy.scorer.score(text), args.repeats) if policy.scorer else [0.0]
-        both = lambda: (scan(text), policy.scorer and policy.scorer.score(text))  # noqa: E731
-        both_ms = timed(both, args.repeats)
-        both_cpu = cpu_ms_per_call(both, args.repeats)
-        decide_ms = timed(lambda: policy.decide(request, catalog, health), args.repeats)
-        rows.append((size, *(percentiles(ms) for ms in (scan_ms, score_ms, both_ms)), both_cpu, percentiles(decide_ms)))
+        score = (lambda: policy.scorer.score(text)) if policy.scorer else (lambda: None)
+        pieces[size] = {
+            "privacy scan": measured(lambda: scan(text), args.repeats),
+            "complexity score": measured(score, args.repeats),
+        }
+        if policy.scorer:  # where the score's time goes
+            vector = policy.scorer.embed([text])
+            pieces[size][" its embedding"] = measured(lambda: policy.scorer.embed([text]), args.repeats)
+            pieces[size][" its similarities"] = measured(lambda: policy.scorer.score_embedded(vector), args.repeats)
+        pieces[size]["scan + score"] = measured(lambda: (scan(text), score()), args.repeats)
+        decisions[size] = percentiles(timed(lambda: policy.decide(request, catalog, health), args.repeats))
 
     cores = "all cores" if args.all_cores else f"pinned to CPU {min(os.sched_getaffinity(0))}"
-    print(f"\n{'chars':>6}  {'scan p50/p99 ms':>16}  {'score p50/p99 ms':>17}  {'scan+score p50/p99 ms':>22}  "
-          f"{'its CPU mean ms':>15}  {'goal p99':>8}  {'decision p50/p99 ms':>20}   ({cores})")
-    for size, scan_p, score_p, both_p, cpu, decide_p in rows:
-        goal = f"{GOALS_MS[size]:g} ms" if size in GOALS_MS else "-"
-        print(f"{size:>6}  {scan_p[0]:>7.3f}/{scan_p[1]:<8.3f}  {score_p[0]:>8.2f}/{score_p[1]:<8.2f}  "
-              f"{both_p[0]:>10.2f}/{both_p[1]:<11.2f}  {cpu:>15.2f}  {goal:>8}  "
-              f"{decide_p[0]:>9.2f}/{decide_p[1]:<10.2f}")
-    print("(CPU: the process's CPU time per call, what one free core would take; the wall-clock p99 also "
-          "counts waiting for a busy CPU)")
-    print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"\n{'chars':>6}  {'piece':<17} {'wall p50/p99 ms':>17}  {'CPU p50/p99 ms':>16}  {'goal p99':>8}   ({cores})")
+    for size, measures in pieces.items():
+        for piece, (wall, cpu) in measures.items():
+            goal = f"{GOALS_MS[size]:g} ms" if size in GOALS_MS and piece == "scan + score" else ""
+            (wall50, wall99), (cpu50, cpu99) = percentiles(wall), percentiles(cpu)
+            print(f"{size:>6}  {piece:<17} {wall50:>8.2f}/{wall99:<8.2f}  {cpu50:>7.2f}/{cpu99:<8.2f}  {goal:>8}")
+        p50, p99 = decisions[size]
+        print(f"{size:>6}  {'whole decision':<17} {p50:>8.2f}/{p99:<8.2f}")
+    print("(CPU: the process's CPU time of each call, what one free core would take; the wall clock also "
+          "counts waiting for a CPU other processes hold)")
+    print(f"(load average while measuring: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+          f"on {os.cpu_count()} cores)")
 
     torch_ms = None if args.no_torch else torch_embedding_ms(args.repeats // 4 or 1)
     if torch_ms:
@@ -161,8 +172,8 @@ def main() -> None:
         print("\nbaseline: no local model answered here (or --no-ttft); no ratio")
         return
     print("\nbaseline: time to first token of the embedded local model (Foundry Local) for the same prompt")
-    for (size, *_scan_score, decide_p), ttft in zip(rows, ttfts):
-        print(f"  {size:>6} chars: first token after {ttft:8.0f} ms; whole decision p50 is {decide_p[0] / ttft:6.1%} of it")
+    for (size, (decide_p50, _p99)), ttft in zip(decisions.items(), ttfts):
+        print(f"  {size:>6} chars: first token after {ttft:8.0f} ms; whole decision p50 is {decide_p50 / ttft:6.1%} of it")
 
 
 if __name__ == "__main__":

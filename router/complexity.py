@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from embedding import Embedder
 
@@ -46,6 +47,9 @@ _MATH = re.compile(r"[=+\-*/^<>%√∑∫π]")
 _WORD = re.compile(r"\w+")
 _UPPER = re.compile(r"[A-Z]")
 _CODE = re.compile(r"[{}\[\];()_`]")
+#: numpy's BLAS, limited to one thread while a message is scored: the product is too small to share,
+#: and OpenBLAS's idle threads spin after it, which tripled the app's CPU per score (20 ms instead of 7).
+_BLAS = ThreadpoolController()
 #: Enough text for every cheap feature; longer prompts are read only this far (keeps scoring O(1)).
 _FEATURE_WINDOW = 4000
 
@@ -166,7 +170,7 @@ class ComplexityWeights:
             if "neighbour_embeddings" not in data:
                 raise ValueError(f"{path.name} is from an older version of the complexity router; retrain it")
             neighbours = NeighbourModel(
-                embeddings=data["neighbour_embeddings"].astype(np.float32) / INT8_SCALE,
+                embeddings=_column_major(data["neighbour_embeddings"].astype(np.float32) / INT8_SCALE),
                 targets=data["neighbour_targets"].astype(np.float32),
                 row_weights=data["neighbour_row_weights"].astype(np.float32),
                 temperature=float(data["neighbour_temperature"][0]),
@@ -182,6 +186,15 @@ class ComplexityWeights:
         if heuristic.coef.shape != (len(CHEAP_FEATURES),):
             raise ValueError(f"{path.name} was trained with other cheap features; retrain it")
         return cls(neighbours, heuristic, meta)
+
+
+def _column_major(rows: np.ndarray) -> np.ndarray:
+    """The same matrix, laid out column by column in memory.
+
+    A prompt's similarities multiply it transposed: read in memory order that takes 0.4 ms for
+    11,152 stored prompts instead of 1.1 ms (one core), with the same values.
+    """
+    return np.ascontiguousarray(rows.T).T
 
 
 @dataclass(frozen=True)
@@ -261,7 +274,8 @@ class ComplexityScorer:
 
     def score_embedded(self, embeddings: np.ndarray) -> list[ComplexityScore]:
         """Scores from unit embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
-        values = self.weights.neighbours.predict(embeddings)
+        with _BLAS.limit(limits=1, user_api="blas"):
+            values = self.weights.neighbours.predict(embeddings)
         threshold = self.threshold_for(method="embedding")
         return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]
 

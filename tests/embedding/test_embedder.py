@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from embedding import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
+from embedding._embedder import CHARS_PER_TOKEN
 from settings import Settings, get_settings
 from tests.support.knowledge_pdfs import TOPIC_PAGES
 
@@ -65,3 +66,49 @@ def test_max_tokens_reads_only_the_beginning(embedder):
     assert full[0] @ full[1] < 0.999
     with pytest.raises(ValueError, match="max_tokens must be between 3 and 256"):
         embedder.embed(texts, max_tokens=1000)
+
+
+LONG_TEXTS = [
+    "The committee met on 12 March 2024 to review the 2023 budget of 4,250,000 dollars. " * 60,
+    "word " * 3000,
+    "x" * 5000,  # no space: read whole
+    "日本語のテキスト" * 600,
+    "supercalifragilisticexpialidocious" * 30 + " the end" * 300,  # one long word first: the head has too few tokens
+    "Ünïcödé naïve\tcafé résumé\n" * 300,
+    "a\u0301 ΣΑΣ ΟΔΟΣ " * 400,
+    "\n\n" * 1500 + "hello " * 10,
+    # long words of several tokens each, shifted so that a head's end falls inside the first tokens
+    *("a " * shift + (word + " ") * 400 for word in ("internationalization", "unbelievably", "Pneumonoultramicroscopic")
+      for shift in range(12)),
+]
+
+
+@pytest.mark.parametrize("max_tokens", [16, 64, 256])
+def test_a_long_text_gives_the_same_first_tokens_as_read_whole(embedder, max_tokens):
+    for text in LONG_TEXTS:
+        whole = embedder._tokenizer.encode(text).ids
+        tokens = embedder._token_ids([text], max_tokens)[0].ids
+        assert tokens[: max_tokens - 1] == whole[: max_tokens - 1], text[:40]
+
+
+class _RecordingTokenizer:
+    """Passes calls on to the real tokenizer and records the length of every text it is given."""
+
+    def __init__(self, tokenizer) -> None:
+        self._tokenizer, self.lengths = tokenizer, []
+
+    def encode(self, text):
+        self.lengths.append(len(text))
+        return self._tokenizer.encode(text)
+
+    def encode_batch(self, texts):
+        self.lengths.extend(map(len, texts))
+        return self._tokenizer.encode_batch(texts)
+
+
+def test_only_the_beginning_of_a_long_prose_text_is_tokenised(embedder, monkeypatch):
+    """Tokenising costs as much as the text is long; the router reads 64 tokens of a prompt of any length."""
+    recorder = _RecordingTokenizer(embedder._tokenizer)
+    monkeypatch.setattr(embedder, "_tokenizer", recorder)
+    embedder.embed([LONG_TEXTS[0] * 20], max_tokens=64)
+    assert recorder.lengths and max(recorder.lengths) <= CHARS_PER_TOKEN * 64

@@ -8,10 +8,13 @@ import shutil
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from embedding import OnnxEmbedder, onnx_int8_path, shared_embedder
 from knowledge import KnowledgeBase
-from router.complexity import CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, ComplexityScorer, ComplexityWeights, cheap_features
+from router.complexity import (
+    CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, ComplexityScorer, ComplexityWeights, NeighbourModel, cheap_features,
+)
 from router.policy import RoutingPolicy
 from router.training.data import cached_embeddings, default_router_data, load_labelled
 from settings import Settings, get_settings
@@ -114,3 +117,19 @@ def test_an_embedder_of_another_size_is_refused_for_the_heuristic(scorer):
     mismatched = ComplexityScorer(dataclasses.replace(weights, neighbours=smaller), lambda: scorer.embedder)
     score = mismatched.score("How many moons does Mars have?")
     assert score.method == "heuristic" and "need 100-dimensional embeddings" in score.note
+
+
+def test_a_message_is_scored_with_one_blas_thread(scorer, monkeypatch):
+    """One prompt's product is too small to share; a second BLAS thread only spins and costs CPU."""
+    seen: list[int] = []
+    predict = NeighbourModel.predict
+
+    def recording_predict(model, queries, **options):
+        seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+        return predict(model, queries, **options)
+
+    monkeypatch.setattr(NeighbourModel, "predict", recording_predict)
+    with threadpool_limits(limits=2, user_api="blas"):  # as in the app on a machine with 2 or more cores
+        scorer.score(PROMPTS[2])
+        assert any(info["num_threads"] == 2 for info in threadpool_info() if info["user_api"] == "blas")
+    assert seen and set(seen) == {1}
