@@ -84,6 +84,7 @@ class OpenAICompatibleBackend(RemoteBackend):
             connect, read = self._timeout
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as the SDK's client honours them
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
             )
         return self._session
