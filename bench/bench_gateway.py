@@ -105,7 +105,10 @@ async def one_stream(client: openai.AsyncOpenAI, model: str, max_tokens: int) ->
 
 
 async def measure(provider_url: str, gateway_url: str, requests: int, concurrency: int, rounds: int) -> None:
-    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
+    # Idle connections are dropped before the servers drop them (uvicorn after 5 s): reusing one the
+    # server is closing fails the request (httpx does not retry a POST).
+    limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10,
+                          keepalive_expiry=2.0)
     direct = openai.AsyncOpenAI(api_key="bench", base_url=provider_url, max_retries=0,
                                 http_client=httpx.AsyncClient(limits=limits, timeout=60))
     through = openai.AsyncOpenAI(api_key=KEY, base_url=gateway_url + "/v1", max_retries=0,
