@@ -74,8 +74,12 @@ class Settings(BaseSettings):
     max_retry_wait_s: float = Field(10.0, ge=0, alias="MAX_RETRY_WAIT_S")
     breaker_failure_threshold: int = Field(3, ge=1, alias="BREAKER_FAILURE_THRESHOLD")
     breaker_cooldown_s: float = Field(30.0, gt=0, alias="BREAKER_COOLDOWN_S")
-    # Requests each remote provider (Ollama, Gemini, GPT) gets at once; more wait in line.
-    backend_max_parallel: int = Field(16, ge=1, alias="BACKEND_MAX_PARALLEL")
+    # Requests each cloud provider (Gemini, GPT) gets at once; more wait in line. A cloud API serves far
+    # more than one app sends; 64 lets 50 concurrent API streams through (16 held 34 of them back).
+    backend_max_parallel: int = Field(64, ge=1, alias="BACKEND_MAX_PARALLEL")
+    # Requests Ollama gets at once: its own default parallelism (OLLAMA_NUM_PARALLEL, up to 4). More would
+    # wait inside Ollama, where the first-token timeout runs; here they wait in a line that shows.
+    ollama_max_parallel: int = Field(4, ge=1, alias="OLLAMA_MAX_PARALLEL")
     # An Auto, non-private message whose local line would take longer than this goes to another
     # allowed backend (another local one, then cloud); 10 s is where people stop waiting attentively.
     local_max_wait_s: float = Field(10.0, ge=0, alias="LOCAL_MAX_WAIT_S")

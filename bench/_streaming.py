@@ -12,10 +12,15 @@ from pathlib import Path
 _FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "support" / "fake_servers.py"
 
 
-def start_fake_provider(chunks: int) -> tuple[subprocess.Popen, str]:
-    """The tests' OpenAI wire-protocol fake in its own process; returns it and its base URL."""
-    process = subprocess.Popen([sys.executable, str(_FAKE_SERVER), "--chunks", str(chunks)],
-                               stdout=subprocess.PIPE, text=True)
+def start_fake_provider(chunks: int, gap_ms: float = 0.0) -> tuple[subprocess.Popen, str]:
+    """The tests' OpenAI wire-protocol fake in its own process; returns it and its base URL.
+
+    `gap_ms` > 0 paces the chunks like a model generating them and cuts answers at the request's `max_tokens`.
+    """
+    command = [sys.executable, str(_FAKE_SERVER), "--chunks", str(chunks)]
+    if gap_ms > 0:
+        command += ["--gap-ms", str(gap_ms), "--cut-at-max-tokens"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     base_url = process.stdout.readline().strip()
     if not base_url:
         process.kill()
@@ -38,12 +43,15 @@ def describe(name: str, samples: list[tuple[float, float]]) -> dict[str, float]:
     return figures
 
 
-async def throughput(paths: dict, concurrency: int, rounds: int) -> dict[str, float]:
-    """Requests per second of each path; rounds interleave so drift hits every path alike."""
+async def throughput(paths: dict, concurrency: int, rounds: int, units=lambda result: 1) -> dict[str, float]:
+    """Requests per second of each path (or `units` of their results per second, such as tokens);
+    rounds interleave so drift hits every path alike."""
     busy = dict.fromkeys(paths, 0.0)
+    done = dict.fromkeys(paths, 0)
     for _ in range(rounds):
         for name, run_one in paths.items():
             started = time.perf_counter()
-            await asyncio.gather(*(run_one() for _ in range(concurrency)))
+            results = await asyncio.gather(*(run_one() for _ in range(concurrency)))
             busy[name] += time.perf_counter() - started
-    return {name: concurrency * rounds / seconds for name, seconds in busy.items()}
+            done[name] += sum(units(result) for result in results)
+    return {name: done[name] / seconds for name, seconds in busy.items()}

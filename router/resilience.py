@@ -125,8 +125,8 @@ class CircuitBreaker:
 class Resilience:
     """The resilience settings of one process, and the breakers and lines of its backends (shared by all users).
 
-    `max_parallel` names backends with their own concurrency limit (the in-process model);
-    every other backend takes `default_max_parallel` requests at once.
+    `max_parallel` names backends with their own concurrency limit (the in-process model, Ollama);
+    every other backend (a cloud provider) takes `default_max_parallel` requests at once.
     """
 
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -134,7 +134,7 @@ class Resilience:
     failure_threshold: int = 3
     cooldown_s: float = 30.0
     max_parallel: dict[str, int] = field(default_factory=dict)
-    default_max_parallel: int = 16
+    default_max_parallel: int = 64
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     admissions: dict[str, Admission] = field(default_factory=dict)
 
@@ -145,7 +145,7 @@ class Resilience:
             retry=RetryPolicy(max_retries=settings.max_retries, max_wait_s=settings.max_retry_wait_s),
             failure_threshold=settings.breaker_failure_threshold,
             cooldown_s=settings.breaker_cooldown_s,
-            max_parallel={"foundry-local": settings.foundry_max_parallel},
+            max_parallel={"foundry-local": settings.foundry_max_parallel, "ollama": settings.ollama_max_parallel},
             default_max_parallel=settings.backend_max_parallel,
         )
 

@@ -233,7 +233,7 @@ async def test_an_answer_that_loops_ends_normally_without_the_loop(running, stre
 
 
 async def test_a_request_for_a_busy_model_waits_its_turn_and_reports_the_wait(tmp_path):
-    async for running in start_gateway(tmp_path, BACKEND_MAX_PARALLEL=1):
+    async for running in start_gateway(tmp_path, OLLAMA_MAX_PARALLEL=1):
         held = Reply(hold_after=2)
         running.local.script = [held]
         client = running.client()
@@ -249,6 +249,28 @@ async def test_a_request_for_a_busy_model_waits_its_turn_and_reports_the_wait(tm
     assert [a.choices[0].message.content for a in answers] == ["Hello, world!"] * 2, "waiting is no error"
     assert sorted(a.x_hybrid["queued_s"] for a in answers)[0] == 0
     assert sorted(a.x_hybrid["queued_s"] for a in answers)[1] >= 0.5
+
+
+async def test_fifty_concurrent_streams_to_a_cloud_model_all_run_at_once_by_default(tmp_path):
+    """50 API clients streaming at once all reach the provider together: none waits in the gateway's line."""
+    clients = 50
+    async for running in start_gateway(tmp_path):
+        running.cloud.default = held = Reply(hold_after=1)  # every answer stops after its first chunk until released
+        client = running.client()
+
+        async def one_stream() -> str:
+            stream = await client.chat.completions.create(model=CLOUD_MODEL, messages=HELLO, stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+        streams = [asyncio.ensure_future(one_stream()) for _ in range(clients)]
+        await until(lambda: len(running.cloud.generation_requests()) == clients, timeout_s=60)
+        line = running.gateway.router.resilience.admission("openai")
+        in_flight, waiting = line.running, line.waiting
+        held.release.set()
+        answers = await asyncio.gather(*streams)
+
+    assert (in_flight, waiting) == (clients, 0)
+    assert answers == ["Hello, world!"] * clients
 
 
 async def test_an_auto_request_spills_past_a_busy_local_model_to_the_cloud_and_says_why(tmp_path):

@@ -112,9 +112,11 @@ def test_resilience_from_settings_and_one_breaker_per_backend():
     assert resilience.breaker("a").failure_threshold == 9
 
 
-def test_the_in_process_model_and_remote_providers_get_their_own_concurrency_limits():
-    resilience = Resilience.from_settings(Settings(FOUNDRY_MAX_PARALLEL=3, BACKEND_MAX_PARALLEL=12))
+def test_the_in_process_model_ollama_and_cloud_providers_get_their_own_concurrency_limits():
+    resilience = Resilience.from_settings(Settings(FOUNDRY_MAX_PARALLEL=3, OLLAMA_MAX_PARALLEL=5,
+                                                   BACKEND_MAX_PARALLEL=12))
     assert resilience.admission("foundry-local").limit == 3
+    assert resilience.admission("ollama").limit == 5
     assert resilience.admission("gemini").limit == resilience.admission("openai").limit == 12
     assert resilience.admission("gemini") is resilience.admission("gemini") is not resilience.admission("openai")
 

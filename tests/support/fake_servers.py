@@ -16,7 +16,9 @@ step when the script is empty), and every request is recorded for assertions.
 A `Reply` can also hold its stream part-way until the test releases it (an answer
 still being generated), and a `Hangup` closes the connection without answering.
 Run as a script it serves the OpenAI protocol forever (for the benchmark and the app's
-end-to-end tests); `--record FILE` appends every request it receives to FILE as a JSON line.
+end-to-end tests); `--record FILE` appends every request it receives to FILE as a JSON line,
+`--gap-ms` paces the chunks like a model generating them, `--cut-at-max-tokens` stops each
+answer at the request's `max_tokens`.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from aiohttp import web
 
 @dataclass
 class Reply:
-    """Stream `chunks`; optionally stall before the first one, drop the connection after `drop_after`
-    events, or hold after `hold_after` events until `release` is set (or the server stops)."""
+    """Stream `chunks`; optionally stall before the first one, pause `gap_s` after each (a model generating),
+    stop at the request's `max_tokens` as providers do (`cut_at_max_tokens`), drop the connection after
+    `drop_after` events, or hold after `hold_after` events until `release` is set (or the server stops)."""
 
     chunks: tuple[str, ...] = ("Hello", ", ", "world", "!")
     prompt_tokens: int = 11
@@ -48,6 +51,8 @@ class Reply:
     finish_reason: str = "stop"
     hold_after: int | None = None
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    gap_s: float = 0.0
+    cut_at_max_tokens: bool = False
 
 
 @dataclass
@@ -158,7 +163,7 @@ class FakeServer:
                 request.transport.close()  # no final chunk, no [DONE]: the client sees a broken stream
                 return response
             await response.write(f"data: {json.dumps(event)}\n\n".encode())
-            await asyncio.sleep(0)
+            await asyncio.sleep(step.gap_s)
         if trailer:
             await response.write(trailer)
         await response.write_eof()
@@ -206,11 +211,15 @@ class FakeServer:
             return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-        events = [chunk({"role": "assistant", "content": text}, None) for text in step.chunks]
-        events.append(chunk({}, step.finish_reason))
+        texts, finish_reason, completion_tokens = step.chunks, step.finish_reason, step.completion_tokens
+        limit = seen.body.get("max_tokens")
+        if step.cut_at_max_tokens and isinstance(limit, int) and limit < len(texts):
+            texts, finish_reason, completion_tokens = texts[:limit], "length", limit
+        events = [chunk({"role": "assistant", "content": text}, None) for text in texts]
+        events.append(chunk({}, finish_reason))
         if (seen.body.get("stream_options") or {}).get("include_usage"):
-            usage = {"prompt_tokens": step.prompt_tokens, "completion_tokens": step.completion_tokens,
-                     "total_tokens": step.prompt_tokens + step.completion_tokens}
+            usage = {"prompt_tokens": step.prompt_tokens, "completion_tokens": completion_tokens,
+                     "total_tokens": step.prompt_tokens + completion_tokens}
             events.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
                            "choices": [], "usage": usage})
         return await self._stream(request, step, events, trailer=b"data: [DONE]\n\n")
@@ -266,8 +275,9 @@ def fake_openai_process(chunks: int, record_file: Path | None = None) -> Iterato
         stop_process(fake, timeout=10)
 
 
-async def _serve_forever(chunks: int, record_file: str | None) -> None:
-    answer = Reply(chunks=tuple(f"tok{i} " for i in range(chunks)), completion_tokens=chunks)
+async def _serve_forever(chunks: int, record_file: str | None, gap_ms: float, cut_at_max_tokens: bool) -> None:
+    answer = Reply(chunks=tuple(f"tok{i} " for i in range(chunks)), completion_tokens=chunks, gap_s=gap_ms / 1000,
+                   cut_at_max_tokens=cut_at_max_tokens)
     server = await FakeServer("openai", default=answer, record_file=record_file).start()
     print(server.base_url, flush=True)
     await asyncio.Event().wait()
@@ -277,5 +287,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the fake OpenAI protocol on a free port (prints the base URL).")
     parser.add_argument("--chunks", type=int, default=20, help="text chunks per answer")
     parser.add_argument("--record", metavar="FILE", help="append every request received to FILE (JSON lines)")
+    parser.add_argument("--gap-ms", type=float, default=0.0, help="pause after each chunk, like a model generating")
+    parser.add_argument("--cut-at-max-tokens", action="store_true", help="stop each answer at the request's max_tokens")
     arguments = parser.parse_args()
-    asyncio.run(_serve_forever(arguments.chunks, arguments.record))
+    asyncio.run(_serve_forever(arguments.chunks, arguments.record, arguments.gap_ms, arguments.cut_at_max_tokens))
