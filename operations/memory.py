@@ -7,7 +7,7 @@ these buffers come from the threads' malloc arenas, where freed memory stays res
 and fragments: 100 sessions x 2 messages took the process from 0.96 GB idle to 5.96 GB and it kept
 5.46 GB (bench/bench_memory_under_load.py). A fixed threshold (mallopt(3) `M_MMAP_THRESHOLD`, which
 also stops it from rising) keeps every large block mapped on its own, so a finished answer's buffers
-leave with it: 0.55 / 1.30 / 0.58 GB. Python's own objects were not what stayed: under 1 MB after
+leave with it: 0.55 / 1.32 / 0.58 GB. Python's own objects were not what stayed: under 1 MB after
 a load (tracemalloc), and `malloc_trim(0)` alone gave back all the rest.
 """
 
