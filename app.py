@@ -18,7 +18,7 @@ import chat
 from answering import Pipeline
 from gateway import mount_gateway
 from knowledge import KnowledgeBase, StoreLocked
-from operations import Limits, configure_logging
+from operations import Limits, configure_logging, return_freed_memory
 from persistence import (
     HybridDataLayer, SharedState, database_url, install_feedback_guard, install_file_route, upgrade_database,
 )
@@ -35,6 +35,8 @@ log.setLevel(settings.log_level.upper())
 require_auth_secret(settings.chainlit_auth_secret.get_secret_value())
 
 # --- the services -----------------------------------------------------------------------------
+
+return_freed_memory()  # before the model allocates: a load's buffers leave the process when freed
 
 router = Router.from_settings(settings)
 try:

@@ -63,8 +63,17 @@ class AppServer:
              "--port", str(self.port)],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test(),
         )
-        wait_until_ready(self._process, self._answers, what="the app", timeout=90, log=self.log, interval=0.5)
+        try:
+            wait_until_ready(self._process, self._answers, what="the app", timeout=180, log=self.log, interval=0.5)
+        except BaseException:  # `with` calls no __exit__ when __enter__ fails: the process must not outlive the test
+            self.__exit__(None, None, None)
+            raise
         return self
+
+    @property
+    def pid(self) -> int:
+        """The app's process id (memory benchmarks read its /proc entries)."""
+        return self._process.pid
 
     def _answers(self) -> bool:
         try:
