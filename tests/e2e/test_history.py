@@ -81,6 +81,9 @@ async def test_another_user_can_neither_list_open_resume_nor_delete_a_chat(datab
             assert mine.status_code == 200 and "holiday plans" in mine.text
 
 
+#: The suite's 600 s per test is too short when both cores are busy with other work: the line then takes
+#: up to ~1,600 s to clear (the README's MAX_WAIT_S reasoning), and that is waiting, not failing.
+@pytest.mark.timeout(2400)
 async def test_one_hundred_concurrent_sessions_lose_no_message(database):
     """On the embedded model alone, which answers one message at a time: the others wait their turn, see
     their place in line, and are all answered by the model (no timeout, no paused model, nothing lost)."""
