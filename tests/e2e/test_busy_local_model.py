@@ -49,7 +49,7 @@ async def cloud():
 @pytest.fixture(scope="module")
 async def app(ollama, cloud, tmp_path_factory):
     env = {"CHAT_USERS": chat_users(USERS), "FOUNDRY_ENABLED": "false", "OLLAMA_ENABLED": "true",
-           "OLLAMA_BASE_URL": ollama.base_url, "OLLAMA_MODEL": "llama-test:1b", "BACKEND_MAX_PARALLEL": "1",
+           "OLLAMA_BASE_URL": ollama.base_url, "OLLAMA_MODEL": "llama-test:1b", "OLLAMA_MAX_PARALLEL": "1",
            "MAX_WAIT_S": str(MAX_WAIT_S), "MAX_RETRIES": "0"}
     async with app_on_fake_cloud(tmp_path_factory.mktemp("busy"), cloud, env) as server:
         yield server
