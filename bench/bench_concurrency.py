@@ -109,11 +109,17 @@ async def load(client, base: str, users: list[tuple[str, str]], profile: str, se
     return ttfts, problems
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process (all its threads) has used: work per message, whatever else runs on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def figures(ttfts: list[float]) -> str:
     return f"p50 {percentile(ttfts, .5):5.2f} s  p95 {percentile(ttfts, .95):5.2f} s  (n={len(ttfts)})"
 
 
-async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], users: int, messages: int, single: int, rounds: int,
+async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], pids: dict[str, int], users: int, messages: int, single: int, rounds: int,
                   profiler: callable) -> None:
     sys.path.insert(0, str(peer_harness))
     import chainlit_client as client
@@ -127,8 +133,10 @@ async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], us
         print(f"Round {round_}")
         for name, (base, accounts, profile) in apps.items():
             one_user, problems_1 = await load(client, base, accounts, profile, 1, single)
+            cpu = cpu_seconds(pids[name])
             with profiler(name):
                 many, problems_n = await load(client, base, accounts, profile, users, messages)
+            cpu_ms = 1000 * (cpu_seconds(pids[name]) - cpu) / (users * messages)
             for problem in (problems_1 + problems_n)[:5]:
                 print(f"  ! {name}: {problem}")
             if not one_user or not many:
@@ -136,7 +144,8 @@ async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], us
             ratio = percentile(many, .95) / percentile(one_user, .95)
             ratios[name].append(ratio)
             print(f"  {name:<12}  1 user:   {figures(one_user)}")
-            print(f"  {'':<12} {users:>2} users: {figures(many)}   p95 ratio {ratio:.2f}x")
+            print(f"  {'':<12} {users:>2} users: {figures(many)}   p95 ratio {ratio:.2f}x   "
+                  f"server CPU {cpu_ms:.0f} ms/message")
     print(f"\n{users}-user p95 / 1-user p95 (goal for Hybrid Chat <= 1.2):")
     for name, values in ratios.items():
         if values:
@@ -154,6 +163,8 @@ def main() -> None:
     parser.add_argument("--peer", type=Path, default=PEER, help="the peer harness (default ../shared/peer)")
     parser.add_argument("--py-spy", type=Path, metavar="SVG",
                         help="record Hybrid Chat with py-spy (on PATH) during its loaded measurements")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for Hybrid Chat (repeatable), e.g. BACKEND_MAX_PARALLEL=32")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the servers' logs here")
     args = parser.parse_args()
     peer_harness = args.peer.resolve()
@@ -180,26 +191,30 @@ def main() -> None:
 
         run([sys.executable, str(peer_harness / "fake_openai.py"), str(ports["fake"]), "50", "0.02", "0.5"], tmp, {}, "fake.log")
         apps: dict[str, tuple[str, list, str]] = {}
+        pids: dict[str, int] = {}
         auth = {"CHAINLIT_AUTH_SECRET": SECRET}
         if args.only != "ours":
             peer = run([chainlit, "run", str(peer_harness / "module08_app.py"), "--headless", "--host", "127.0.0.1",
                         "--port", str(ports["module08"])], peer_dir, {**auth, "BASE_URL": fake_url}, "module08.log")
             apps["Module08"] = (f"http://127.0.0.1:{ports['module08']}", PEER_USERS, "")
+            pids["Module08"] = peer.pid
         if args.only != "module08":
             ours_env = {
                 **auth, "DATA_DIR": str(data_dir), "CHAT_USERS": ",".join(f"{u}:{p}" for u, p in OUR_USERS),
                 "RATE_LIMIT_PER_MINUTE": "0", "OPENAI_BASE_URL": f"{fake_url}/v1", "OPENAI_API_KEY": "peer",
                 "OPENAI_MODEL": "fake-gpt", "LOG_LEVEL": "WARNING", "DATABASE_URL": "",
+                **dict(setting.split("=", 1) for setting in args.env),
             }
             ours = run([chainlit, "run", "app.py", "--headless", "--host", "127.0.0.1", "--port", str(ports["ours"])],
                        ROOT, ours_env, "ours.log")
             apps["Hybrid Chat"] = (f"http://127.0.0.1:{ports['ours']}", OUR_USERS, PROFILE)
+            pids["Hybrid Chat"] = ours.pid
         try:
             for (process, log), (name, (base, _, _)) in zip(started[1:], apps.items()):
                 wait_up(base + ("/readyz" if name == "Hybrid Chat" else "/"), process, log)
             print(f"Fake provider {fake_url} (0.5 s prefill, 50 tokens 20 ms apart); "
                   f"{args.users} users x {args.messages} messages, 1 user x {args.single} messages\n")
-            asyncio.run(measure(peer_harness, apps, args.users, args.messages, args.single, args.rounds,
+            asyncio.run(measure(peer_harness, apps, pids, args.users, args.messages, args.single, args.rounds,
                                 py_spy(args.py_spy, ours.pid if args.only != "module08" else None)))
         finally:
             if args.keep_logs:
@@ -218,9 +233,9 @@ def py_spy(svg: Path | None, pid: int | None):
             yield
             return
         target = svg.with_name(f"{svg.stem}-{time.strftime('%H%M%S')}{svg.suffix}")
-        recorder = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--subprocesses",
+        recorder = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--threads", "--gil",
                                      "--output", str(target), "--format", "flamegraph" if svg.suffix == ".svg"
-                                     else "raw"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     else "raw"], stdout=subprocess.DEVNULL, stderr=open(target.with_suffix(".log"), "wb"))
         try:
             yield
         finally:
