@@ -13,6 +13,7 @@ import logging
 import uuid
 
 import chainlit as cl
+from chainlit.utils import utc_now
 
 from answering import Asker, Prepared, Question
 from chat import comparisons
@@ -158,8 +159,12 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
     the answer it is compared with and stays out of the history (the verdict may put it there).
     """
     decision = prepared.decision
-    async with cl.Step(name="Route", type="tool", show_input=False) as route:
-        route.output = route_summary(decision)
+    # Sent once, finished (a step used as `async with` is saved and sent twice before the first token),
+    # then updated with the answer's figures at the end.
+    route = cl.Step(name="Route", type="tool", show_input=False)
+    route.start = route.end = utc_now()
+    route.output = route_summary(decision)
+    await route.send()
     reply = cl.Message(content="", author=decision.model.label)
     said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
