@@ -10,6 +10,9 @@ Each round measures, app after app: 1 user (one session, `--single` messages one
 and N users (N sessions at once, `--messages` each). It prints first-token p50/p95 per app and the
 ratio that matters under load, N-user p95 / 1-user p95 (issue 15's goal: <= 1.2 for Hybrid Chat).
 Absolute figures depend on how busy the machine is; the ratios, measured in the same run, less so.
+Beside them: the app's CPU time per message under load (its work, whatever else runs on the
+machine) and the share of a core the client and the fake provider used (near 100%, they and not
+the app would be what is measured).
 
     .venv/bin/python bench/bench_concurrency.py                  # 2 rounds, ~2 min after start-up
     .venv/bin/python bench/bench_concurrency.py --rounds 1 --only ours
@@ -133,10 +136,15 @@ async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], pi
         print(f"Round {round_}")
         for name, (base, accounts, profile) in apps.items():
             one_user, problems_1 = await load(client, base, accounts, profile, 1, single)
-            cpu = cpu_seconds(pids[name])
+            cpu, own_cpu, wall = cpu_seconds(pids[name]), time.process_time(), time.perf_counter()
+            provider_cpu = cpu_seconds(pids["provider"])
             with profiler(name):
                 many, problems_n = await load(client, base, accounts, profile, users, messages)
             cpu_ms = 1000 * (cpu_seconds(pids[name]) - cpu) / (users * messages)
+            # The client's own share of a core: near 100%, its timestamps lag and the figures are the client's.
+            elapsed = time.perf_counter() - wall
+            client_busy = (time.process_time() - own_cpu) / elapsed
+            provider_busy = (cpu_seconds(pids["provider"]) - provider_cpu) / elapsed
             for problem in (problems_1 + problems_n)[:5]:
                 print(f"  ! {name}: {problem}")
             if not one_user or not many:
@@ -145,7 +153,8 @@ async def measure(peer_harness: Path, apps: dict[str, tuple[str, list, str]], pi
             ratios[name].append(ratio)
             print(f"  {name:<12}  1 user:   {figures(one_user)}")
             print(f"  {'':<12} {users:>2} users: {figures(many)}   p95 ratio {ratio:.2f}x   "
-                  f"server CPU {cpu_ms:.0f} ms/message")
+                  f"server CPU {cpu_ms:.0f} ms/message, client {100 * client_busy:.0f}% of a core, "
+                  f"provider {100 * provider_busy:.0f}%")
     print(f"\n{users}-user p95 / 1-user p95 (goal for Hybrid Chat <= 1.2):")
     for name, values in ratios.items():
         if values:
@@ -162,7 +171,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("ours", "module08"), help="measure one app only")
     parser.add_argument("--peer", type=Path, default=PEER, help="the peer harness (default ../shared/peer)")
     parser.add_argument("--py-spy", type=Path, metavar="SVG",
-                        help="record Hybrid Chat with py-spy (on PATH) during its loaded measurements")
+                        help="record Hybrid Chat's CPU samples (py-spy on PATH, --gil) during its loaded measurements")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for Hybrid Chat (repeatable), e.g. BACKEND_MAX_PARALLEL=32")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR", help="copy the servers' logs here")
@@ -189,9 +198,10 @@ def main() -> None:
             started.append((process, log))
             return process
 
-        run([sys.executable, str(peer_harness / "fake_openai.py"), str(ports["fake"]), "50", "0.02", "0.5"], tmp, {}, "fake.log")
+        provider = run([sys.executable, str(peer_harness / "fake_openai.py"), str(ports["fake"]), "50", "0.02", "0.5"],
+                       tmp, {}, "fake.log")
+        pids: dict[str, int] = {"provider": provider.pid}
         apps: dict[str, tuple[str, list, str]] = {}
-        pids: dict[str, int] = {}
         auth = {"CHAINLIT_AUTH_SECRET": SECRET}
         if args.only != "ours":
             peer = run([chainlit, "run", str(peer_harness / "module08_app.py"), "--headless", "--host", "127.0.0.1",
@@ -233,7 +243,7 @@ def py_spy(svg: Path | None, pid: int | None):
             yield
             return
         target = svg.with_name(f"{svg.stem}-{time.strftime('%H%M%S')}{svg.suffix}")
-        recorder = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--threads", "--gil",
+        recorder = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--gil",
                                      "--output", str(target), "--format", "flamegraph" if svg.suffix == ".svg"
                                      else "raw"], stdout=subprocess.DEVNULL, stderr=open(target.with_suffix(".log"), "wb"))
         try:
