@@ -115,8 +115,8 @@ class Pipeline:
         texts = [m.content for m in question.conversation if m.role != "assistant"]
         await self.limits.admit(asker.user, texts, admin=asker.admin)
         notes: list[str] = []
-        passages = await self._passages(question, notes)
-        budget_spent = await self._budget_spent(asker)
+        # Independent reads (the knowledge store, the database): at once, so the first token waits for the longer only.
+        passages, budget_spent = await asyncio.gather(self._passages(question, notes), self._budget_spent(asker))
         request = RouteRequest(
             messages=question.conversation, profile=question.profile,
             passages=tuple(p.text for p in passages or ()), private_reason=question.private_reason,

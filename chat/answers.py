@@ -13,11 +13,13 @@ import logging
 import uuid
 
 import chainlit as cl
+from chainlit.utils import utc_now
 
 from answering import Asker, Prepared, Question
 from chat import comparisons
 from chat.comparisons import COMPARE_ACTION, Answered
 from chat.documents import ask_for_pdfs, citation_elements, ingest_files, show_sources, sources_footer
+from chat.live_text import LiveText
 from chat.projects import current_project, projects_panel, readable_project
 from chat.retraining import RETRAIN_COMMAND, retrain
 from chat.services import services
@@ -157,27 +159,32 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
     the answer it is compared with and stays out of the history (the verdict may put it there).
     """
     decision = prepared.decision
-    async with cl.Step(name="Route", type="tool", show_input=False) as route:
-        route.output = route_summary(decision)
+    # Sent once, finished (a step used as `async with` is saved and sent twice before the first token),
+    # then updated with the answer's figures at the end.
+    route = cl.Step(name="Route", type="tool", show_input=False)
+    route.start = route.end = utc_now()
+    route.output = route_summary(decision)
+    await route.send()
     reply = cl.Message(content="", author=decision.model.label)
     said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
     record: CallRecord | None = None
     in_line = False  # the reply shows its place in line, which the first token replaces
+    live = LiveText(reply.stream_token)  # a socket message per few tokens, not per token
     try:
         answer = services().pipeline.answer(prepared, step_id=reply.id, thread_id=cl.context.session.thread_id)
         async with answer:  # records usage however the answer ends (a stopped one too)
             async for event in answer:
                 if isinstance(event, Queued):
+                    await live.flush()
                     if not reply.content:  # a fallback's line after text was shown: the text stays
-                        await reply.stream_token(waiting_line(event), is_sequence=True)
+                        await live.replace(waiting_line(event))
                         reply.content, in_line = "", True  # shown, but not part of the answer
-                elif isinstance(event, TextDelta):
-                    said.append(event.text)
-                    await reply.stream_token(event.text, is_sequence=in_line)
-                    in_line = False
-                elif isinstance(event, Notice):
-                    await reply.stream_token(f"\n\n> {event.text}\n\n", is_sequence=in_line)
+                elif isinstance(event, (TextDelta, Notice)):
+                    text = event.text if isinstance(event, TextDelta) else f"\n\n> {event.text}\n\n"
+                    if isinstance(event, TextDelta):
+                        said.append(text)
+                    await (live.replace(text) if in_line else live.write(text))
                     in_line = False
                 elif isinstance(event, Completed):
                     record = event.record
@@ -185,16 +192,20 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
                     if event.record.error:
                         # Every allowed model failed after the request went out: say so under what was shown.
                         failure = BackendError(event.record.error)
+        await live.flush()
     except asyncio.CancelledError:
         # The user pressed stop: keep what they already saw, in the chat and in the history.
         if comparable:
             _remember(prepared, said)
+        await asyncio.shield(live.flush())
         await _finish(reply, route, suffix="\n\n*(stopped)*")
         raise
     except BackendError as exc:
         log.warning("answer failed: %s", exc)
+        await live.flush()
         failure = exc
     except Exception:
+        await live.flush()
         error_id = uuid.uuid4().hex[:8]
         count_error("chat", "unexpected")
         log.exception("unexpected error while answering (error id %s)", error_id)
