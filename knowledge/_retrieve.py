@@ -112,13 +112,13 @@ def _one_per_page(
 
     Passages of one page overlap and say much the same, so a second one would push out another
     page that may hold the answer: on bench/retrieval_set this raised hybrid recall@5 on both parts
-    and needs no parameter. A chunk the vector search did not return is read from the store (with
-    its vector, for its cosine similarity) only when its turn comes.
+    and needs no parameter. The chunks the vector search did not return are read from the store (with
+    their vectors, for their cosine similarity) in at most two reads: those among the first `2 k`
+    of the ranking, and the rest only when a page repeats so often that these do not give `k` pages.
     """
     chosen: list[tuple[Passage, StoredChunk, float]] = []
     cited: set[tuple[str, int] | str] = set()
-    for start in range(0, len(fused), k):
-        window = fused[start : start + k]
+    for window in (fused[: 2 * k], fused[2 * k :]):
         if missing := [chunk_id for chunk_id in window if chunk_id not in found]:
             vectors = query_vectors()
             for chunk_id, (chunk, vector) in store.chunks(missing).items():
