@@ -55,7 +55,7 @@ PROJECT = "manuals"
 
 def load_questions(split: str, path: Path = QUESTIONS) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [row for row in rows if split == "all" or row.get("split", "all") == split]
+    return [row for row in rows if split == "all" or row.get("split", "unsplit") == split]
 
 
 def missing_manuals() -> list[str]:
@@ -145,15 +145,15 @@ async def bench_quality(kb: KnowledgeBase, path: Path) -> None:
     found = [bool(await kb.retrieve(PROJECT, q["question"], k=5)) for q in questions]  # the app's "nothing relevant"
     best = [await _best_score(kb, q["question"]) for q in questions]
 
-    splits = sorted({q.get("split", "all") for q in questions})
+    splits = sorted({q.get("split", "unsplit") for q in questions})
     print(f"retrieval quality, {path.name}, gold page among the passages (k=5),"
           f" 'nothing relevant' at RETRIEVAL_MIN_SCORE={kb.settings.retrieval_min_score}:")
     for split in splits + (["all"] if len(splits) > 1 else []):
-        chosen = [i for i, q in enumerate(questions) if split == "all" or q.get("split", "all") == split]
+        chosen = [i for i, q in enumerate(questions) if split == "all" or q.get("split", "unsplit") == split]
         answerable = [i for i in chosen if questions[i]["document"]]
         unrelated = [i for i in chosen if not questions[i]["document"]]
         print(f"  {split}: {len(answerable)} questions with a gold page, {len(unrelated)} unrelated")
-        for label, variant in ranks.items():
+        for label, variant in ranks.items() if answerable else ():
             print(f"    {label:<30} {quality([variant[i] for i in answerable])}")
         refused = sum(not found[i] for i in unrelated)
         print(f"    nothing relevant: {refused}/{len(unrelated)} unrelated questions so (good),"
