@@ -1,11 +1,13 @@
 """Knowledge benchmark: retrieval quality per variant, ingestion against raw embedding, query latency.
 
-    .venv/bin/python bench/bench_knowledge.py                 # held-out figures + 10,000-chunk latency
-    .venv/bin/python bench/bench_knowledge.py --full          # latency at 100,000 chunks too
-    .venv/bin/python bench/bench_knowledge.py --split tuning  # the part the parameters were tuned on
+    .venv/bin/python bench/bench_knowledge.py                      # figures per split + 10,000-chunk latency
+    .venv/bin/python bench/bench_knowledge.py --full               # latency at 100,000 chunks too
+    .venv/bin/python bench/bench_knowledge.py --questions FILE     # another question file, same format
+    .venv/bin/python bench/bench_knowledge.py --quality-only       # retrieval figures only (faster)
 
-Quality: the questions of bench/retrieval_set/questions.jsonl (three Debian manuals, read at
-their /usr/share/doc paths; `make test` installs the packages) against the whole pipeline
+Quality: the questions of bench/retrieval_set/questions.jsonl or `--questions FILE` (one JSON object
+a line: question, document, page, split; three Debian manuals, read at their /usr/share/doc
+paths; `make test` installs the packages), per split and overall, against the whole pipeline
 (read, structure-aware chunks, embeddings, keyword index), for vector only, keyword (BM25) only
 and hybrid retrieval; the baseline is plain BM25 (the bm25s library) over whole pages.
 recall@1 / recall@5: share of questions whose gold page is the first / among the first five
@@ -51,9 +53,9 @@ MANUALS = {  # document -> (Debian package, path)
 PROJECT = "manuals"
 
 
-def load_questions(split: str) -> list[dict]:
-    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    return [row for row in rows if split == "all" or row["split"] == split]
+def load_questions(split: str, path: Path = QUESTIONS) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if split == "all" or row.get("split", "unsplit") == split]
 
 
 def missing_manuals() -> list[str]:
@@ -73,7 +75,7 @@ def rank_of_gold(passages: list[tuple[str, int | None]], question: dict) -> int 
 
 
 def quality(ranks: list[int | None]) -> str:
-    n = len(ranks)
+    n = max(len(ranks), 1)
     at1 = sum(rank == 1 for rank in ranks) / n
     at5 = sum(rank is not None and rank <= 5 for rank in ranks) / n
     mrr = sum(1 / rank for rank in ranks if rank) / n
@@ -126,34 +128,41 @@ def page_bm25_baseline() -> Callable[[str], list[tuple[str, int]]]:
     return search
 
 
-async def bench_quality(kb: KnowledgeBase, split: str) -> None:
-    questions = load_questions(split)
-    answerable = [q for q in questions if q["document"]]
-    unrelated = [q for q in questions if not q["document"]]
+async def bench_quality(kb: KnowledgeBase, path: Path) -> None:
+    questions = load_questions("all", path)
     store, keywords = kb.project(PROJECT), kb.keywords(PROJECT)
-    print(f"retrieval quality, {split} part: {len(answerable)} questions with a gold page, {len(unrelated)} unrelated")
-
     baseline = page_bm25_baseline()
-    print(f"  {'BM25 over whole pages (base)':<30} {quality([rank_of_gold(baseline(q['question']), q) for q in answerable])}")
+    ranks: dict[str, list[int | None]] = {"BM25 over whole pages (base)": []}  # variant -> rank per question
+    for q in questions:
+        ranks["BM25 over whole pages (base)"].append(rank_of_gold(baseline(q["question"]), q) if q["document"] else None)
     for mode in ("vector", "keyword", "hybrid"):
-        ranks = []
-        for q in answerable:
+        label = "hybrid (the app)" if mode == "hybrid" else f"{mode} only"
+        ranks[label] = []
+        for q in questions:
             passages = await asyncio.to_thread(retrieve, store, kb.embedder, keywords, q["question"], k=5,
-                                               min_score=-1.0, mode=mode)
-            ranks.append(rank_of_gold([(p.document, p.page) for p in passages], q))
-        print(f"  {mode + ' (this pipeline)':<30} {quality(ranks)}")
-
-    threshold = kb.settings.retrieval_min_score
-    answered_unrelated = [q["question"] for q in unrelated if await kb.retrieve(PROJECT, q["question"], k=5)]
-    empty_answerable = [q["question"] for q in answerable if not await kb.retrieve(PROJECT, q["question"], k=5)]
+                                               min_score=-1.0, mode=mode) if q["document"] else []
+            ranks[label].append(rank_of_gold([(p.document, p.page) for p in passages], q) if q["document"] else None)
+    found = [bool(await kb.retrieve(PROJECT, q["question"], k=5)) for q in questions]  # the app's "nothing relevant"
     best = [await _best_score(kb, q["question"]) for q in questions]
-    print(f"  'nothing relevant' at RETRIEVAL_MIN_SCORE={threshold}: {len(unrelated) - len(answered_unrelated)}"
-          f"/{len(unrelated)} unrelated questions answered so, {len(empty_answerable)}/{len(answerable)} answerable"
-          " wrongly so")
-    scores_answerable = [s for q, s in zip(questions, best) if q["document"]]
-    scores_unrelated = [s for q, s in zip(questions, best) if not q["document"]]
-    print(f"  best cosine, answerable: min {min(scores_answerable):.2f} median {statistics.median(scores_answerable):.2f};"
-          f" unrelated: median {statistics.median(scores_unrelated):.2f} max {max(scores_unrelated):.2f}")
+
+    splits = sorted({q.get("split", "unsplit") for q in questions})
+    print(f"retrieval quality, {path.name}, gold page among the passages (k=5),"
+          f" 'nothing relevant' at RETRIEVAL_MIN_SCORE={kb.settings.retrieval_min_score}:")
+    for split in splits + (["all"] if len(splits) > 1 else []):
+        chosen = [i for i, q in enumerate(questions) if split == "all" or q.get("split", "unsplit") == split]
+        answerable = [i for i in chosen if questions[i]["document"]]
+        unrelated = [i for i in chosen if not questions[i]["document"]]
+        print(f"  {split}: {len(answerable)} questions with a gold page, {len(unrelated)} unrelated")
+        for label, variant in ranks.items() if answerable else ():
+            print(f"    {label:<30} {quality([variant[i] for i in answerable])}")
+        refused = sum(not found[i] for i in unrelated)
+        print(f"    nothing relevant: {refused}/{len(unrelated)} unrelated questions so (good),"
+              f" {sum(not found[i] for i in answerable)}/{len(answerable)} answerable ones so (bad)")
+        if answerable and unrelated:
+            print(f"    best cosine, answerable: min {min(best[i] for i in answerable):.2f}"
+                  f" median {statistics.median(best[i] for i in answerable):.2f};"
+                  f" unrelated: median {statistics.median(best[i] for i in unrelated):.2f}"
+                  f" max {max(best[i] for i in unrelated):.2f}")
 
 
 async def _best_score(kb: KnowledgeBase, question: str) -> float:
@@ -217,7 +226,8 @@ async def _timed(rounds: int, call: Callable[[int], Awaitable[object]]) -> list[
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also measure latency at 100,000 chunks")
-    parser.add_argument("--split", choices=["heldout", "tuning", "all"], default="heldout")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (JSON lines)")
+    parser.add_argument("--quality-only", action="store_true", help="skip the ingestion and latency figures")
     parser.add_argument("--backend", choices=["onnx-int8", "torch"], default="onnx-int8", help="EMBEDDING_BACKEND")
     args = parser.parse_args()
     if missing := missing_manuals():
@@ -227,9 +237,13 @@ async def main() -> None:
         embedder = shared_embedder(Settings(EMBEDDING_BACKEND=args.backend))
         kb = KnowledgeBase(Settings(DATA_DIR=folder, EMBEDDING_BACKEND=args.backend), embedder=embedder)
         try:
-            await bench_ingestion(kb)
-            await bench_quality(kb, args.split)
-            for size in [10_000, 100_000] if args.full else [10_000]:
+            if args.quality_only:
+                for name, (_, path) in MANUALS.items():
+                    await kb.ingest_pdf(PROJECT, "bench", name, path.read_bytes())
+            else:
+                await bench_ingestion(kb)
+            await bench_quality(kb, args.questions)
+            for size in [] if args.quality_only else [10_000, 100_000] if args.full else [10_000]:
                 await bench_queries(kb, size)
         finally:
             kb.close()

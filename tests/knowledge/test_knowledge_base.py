@@ -221,3 +221,22 @@ async def test_a_follow_up_is_retrieved_with_the_previous_question(kb: Knowledge
     assert follow_up[0].page == 2
     new_topic = await kb.retrieve("p1", "How many books may I borrow?", context="When does the bakery open?")
     assert new_topic[0].page == 3  # a new question still finds its own topic
+
+
+VOLCANO_SENTENCES = [
+    "Explosive volcanic eruptions happen when thick magma traps volcanic gas under the volcano.",
+    "The trapped gas builds pressure inside the volcano until the magma shatters into ash.",
+    "Volcanoes with sticky, silica-rich magma erupt explosively more often than volcanoes with runny magma.",
+    "Explosive eruptions of a volcano throw ash columns many kilometres high.",
+]
+
+
+async def test_the_passages_of_an_answer_cite_distinct_pages(kb: KnowledgeBase):
+    long_page = " ".join(VOLCANO_SENTENCES * 6)  # several passages, all about explosive volcanoes
+    short_page = "Visitors may watch a quiet volcano from the rim; explosive eruptions close the path."
+    summary = await kb.ingest_pdf("p1", "alice", "volcanoes.pdf", make_pdf([long_page, short_page, TOPIC_PAGES[1]]))
+    assert summary.chunks >= 3
+    for mode in ("hybrid", "vector", "keyword"):
+        passages = retrieve(kb.project("p1"), kb.embedder, kb.keywords("p1"),
+                            "Why do volcanoes erupt explosively?", k=2, min_score=-1.0, mode=mode)
+        assert [passage.page for passage in passages] == [1, 2], mode  # page 1's second passage adds nothing new
