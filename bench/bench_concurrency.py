@@ -16,7 +16,7 @@ the app would be what is measured).
 
     .venv/bin/python bench/bench_concurrency.py                  # 2 rounds, ~2 min after start-up
     .venv/bin/python bench/bench_concurrency.py --rounds 1 --only ours
-    .venv/bin/python bench/bench_concurrency.py --py-spy /tmp/ours.svg   # profile Hybrid Chat's N-user loads
+    .venv/bin/python bench/bench_concurrency.py --py-spy ours.svg        # profile Hybrid Chat's N-user loads
 """
 
 from __future__ import annotations
