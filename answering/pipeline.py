@@ -162,7 +162,7 @@ class Pipeline:
         """
         question = prepared.question
         await self.limits.admit(prepared.asker.user, [m.content for m in question.conversation if m.role != "assistant"],
-                          admin=prepared.asker.admin)
+                                admin=prepared.asker.admin)
         request = replace(prepared.request, profile=AUTO_PROFILE, privacy_choice=None,
                           private_reason=private_reason or prepared.request.private_reason,
                           cloud_budget_spent=await self._budget_spent(prepared.asker))
