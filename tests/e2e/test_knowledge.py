@@ -77,6 +77,8 @@ def test_an_encrypted_pdf_asks_for_its_password_in_a_password_field(app_server, 
     field = page.locator('input[type="password"]')
     expect(field).to_be_visible(timeout=60_000)
     field.fill(password)
-    page.get_by_role("button", name="Open", exact=True).click()
+    # Enter submits the form from the focused field, as a user would; a pointer click on "Open" can
+    # land beside it while the upload's preview above still changes the chat's layout.
+    field.press("Enter")
     expect(page.get_by_text(re.compile(r"Indexed sealed\.pdf: 3 pages"))).to_be_visible(timeout=120_000)
     assert password not in page.content()  # not shown as a chat message, and the field is gone
