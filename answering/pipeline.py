@@ -67,6 +67,8 @@ class Question:
     #: The user's answer to a privacy confirmation (None: not asked; the API answers "local" upfront).
     privacy_choice: PrivacyChoice | None = None
     temperature: float = 0.7
+    #: Nucleus sampling (API clients may set it; None: the model's default).
+    top_p: float | None = None
     #: A lower answer limit than the configured one (API clients ask for it).
     max_tokens: int | None = None
     #: Metrics label of the front end: "chat" or "gateway".
@@ -216,7 +218,7 @@ class Pipeline:
             raise ValueError("nothing may answer this question: render prepared.decision.reasons instead")
         messages = self.messages_for(prepared)
         stream = self.router.stream(prepared.decision, messages, temperature=prepared.question.temperature,
-                                    max_tokens=prepared.question.max_tokens)
+                                    top_p=prepared.question.top_p, max_tokens=prepared.question.max_tokens)
         return Answer(self, prepared, stream, step_id or f"{prepared.question.source}:{uuid.uuid4().hex}", thread_id)
 
     async def _passages(self, question: Question, notes: list[str]) -> list[Passage] | None:

@@ -75,7 +75,7 @@ class ChatCompletionRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)  # validated like OpenAI does, then left to the model's default
+    top_p: float | None = Field(None, ge=0, le=1)
     n: int = 1
     tools: list | None = None
     #: The client's own end-user id (OpenAI's abuse-monitoring field), logged for tracing.
@@ -214,7 +214,7 @@ def openai_routes(gateway: Gateway) -> APIRouter:
             question = Question(
                 messages, profile=parsed.model, mode=None, privacy_choice="local", source=SOURCE,
                 temperature=DEFAULT_TEMPERATURE if parsed.temperature is None else parsed.temperature,
-                max_tokens=parsed.max_completion_tokens or parsed.max_tokens,
+                top_p=parsed.top_p, max_tokens=parsed.max_completion_tokens or parsed.max_tokens,
             )
             prepared = await _prepare(gateway, Asker(caller.user, caller.admin), question)
             try:

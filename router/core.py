@@ -85,7 +85,7 @@ class Router:
 
     def stream(
         self, decision: RouteDecision, messages: Sequence[ChatMessage], *, temperature: float = 0.7,
-        max_tokens: int | None = None,
+        top_p: float | None = None, max_tokens: int | None = None,
     ) -> AnswerStream:
         """Stream the answer of `decision`: text deltas, notices, then one `Completed`.
 
@@ -93,7 +93,7 @@ class Router:
         """
         return AnswerStream(
             decision, messages, self.backends, max_tokens=self.output_limit(max_tokens), temperature=temperature,
-            resilience=self.resilience,
+            top_p=top_p, resilience=self.resilience,
         )
 
     def output_limit(self, max_tokens: int | None = None) -> int:

@@ -54,6 +54,7 @@ async def execute(
     *,
     max_tokens: int,
     temperature: float = 0.7,
+    top_p: float | None = None,
     resilience: Resilience | None = None,
     meter: CallMeter | None = None,
 ) -> AsyncIterator[RouterEvent]:
@@ -106,7 +107,7 @@ async def execute(
             # Trimmed for this model: a fallback may have a smaller context than the model first chosen.
             fitting = fit_to_context(messages, context_length=spec.context_length, max_output_tokens=max_tokens)
             conversation = continuation_messages(fitting, "".join(shown)) if shown else list(fitting)
-            params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature)
+            params = GenerationParams(model=spec.model, max_tokens=max_tokens, temperature=temperature, top_p=top_p)
             retries = 0
             while True:
                 attempt = meter.begin(spec, backend.name, conversation)

@@ -22,7 +22,7 @@ from persistence import create_engine, database_url, usage_summary
 from settings import Settings
 
 CLOUD, LOCAL = "gpt-4.1-mini", "smollm2-135m"
-USERS = ("svc-disconnect", "svc-fallback", "svc-fallback-json")
+USERS = ("svc-disconnect", "svc-fallback", "svc-fallback-json", "svc-sampling")
 KEYS = {user: f"{user}-key-0123456789abcdef" for user in USERS}
 SEAM = re.compile(r"\[… continued by SmolLM2 135M \(Foundry Local\)\]")
 #: Words of the internal continuation instruction that must never reach the answer.
@@ -120,3 +120,12 @@ async def test_a_mid_answer_fallback_completion_names_the_same_model_in_header_a
     assert SEAM.search(text) and not INSTRUCTION.search(text), text
     assert raw.headers["x-hybrid-model"] == completion.model == LOCAL, "the model that finished the answer"
     assert completion.x_hybrid["models"] == [CLOUD, LOCAL]
+
+
+async def test_the_clients_sampling_parameters_reach_the_provider(app, cloud):
+    await client(app, "svc-sampling").chat.completions.create(
+        model=CLOUD, messages=QUESTION, temperature=0.2, top_p=0.3, max_tokens=40,
+    )
+    (request,) = cloud.generation_requests()
+    assert (request.body["temperature"], request.body["top_p"]) == (0.2, 0.3)
+    assert request.body["max_tokens"] == 40
