@@ -110,6 +110,7 @@ class Pipeline:
         self.limits = limits
         self.knowledge = knowledge
         self.engine = engine
+        self._cloud_backends = frozenset(spec.provider for spec in router.catalog if not spec.is_local)
 
     async def prepare(self, asker: Asker, question: Question) -> Prepared:
         """Admit (size, rate: `LimitExceeded`), retrieve passages, read the budget, and route."""
@@ -237,7 +238,8 @@ class Pipeline:
         if self.engine is None:
             return ""
         try:
-            return await self.limits.budget_spent(self.engine, asker.user, admin=asker.admin)
+            return await self.limits.budget_spent(self.engine, asker.user, cloud_backends=self._cloud_backends,
+                                                  admin=asker.admin)
         except PersistenceError as exc:  # unknown spending: stay local rather than overspend
             log.error("budget of %s unknown: %s", asker.user, exc)
             return "your budget cannot be checked now"

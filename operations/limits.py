@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -88,15 +88,18 @@ class Limits:
                 retry_after_s=wait,
             )
 
-    async def budget_spent(self, engine: AsyncEngine, user: str, *, admin: bool = False) -> str:
+    async def budget_spent(self, engine: AsyncEngine, user: str, *, cloud_backends: Collection[str],
+                           admin: bool = False) -> str:
         """Why `user` may not use cloud models any more today, or "" while their daily budget lasts.
 
-        A spent budget does not refuse a message: the routing policy answers it locally.
+        Only what `cloud_backends` answered counts: the budget rations the cloud, so a day of local
+        answers does not use it up. A spent budget does not refuse a message: the routing policy
+        answers it locally.
         """
         if admin or (self.daily_tokens <= 0 and self.daily_cost_usd <= 0):
             return ""
         midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        rows = await usage_summary(engine, user, since=midnight)
+        rows = [row for row in await usage_summary(engine, user, since=midnight) if row.backend in cloud_backends]
         tokens = sum(r.prompt_tokens + r.completion_tokens for r in rows)
         cost = sum(r.cost_usd for r in rows)
         if self.daily_tokens > 0 and tokens >= self.daily_tokens:

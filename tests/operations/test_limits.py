@@ -70,19 +70,22 @@ def test_the_size_limit_says_how_big_and_what_the_limit_is(engine):
     assert caught.value.status == 413 and "11 characters; the limit is 10" in caught.value.message
 
 
-async def test_a_spent_daily_budget_is_reported_from_todays_usage_and_spares_admins(tmp_path):
+async def test_a_spent_daily_budget_is_reported_from_todays_cloud_usage_and_spares_admins(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     await upgrade_database(url)
     engine = create_engine(url)
+    cloud = {"openai", "gemini"}
     try:
         tokens = Limits(SharedState(engine), daily_tokens=100)
         cost = Limits(SharedState(engine), daily_cost_usd=0.5)
-        assert await tokens.budget_spent(engine, "alice") == ""
+        assert await tokens.budget_spent(engine, "alice", cloud_backends=cloud) == ""
+        await record_usage(engine, UsageRecord("s0", "alice", "foundry_local", "smollm2", 600, 400, 0.0))
+        assert await tokens.budget_spent(engine, "alice", cloud_backends=cloud) == "", "local answers are not rationed"
         await record_usage(engine, UsageRecord("s1", "alice", "openai", "gpt", 60, 40, 0.6))
-        spent = await tokens.budget_spent(engine, "alice")
+        spent = await tokens.budget_spent(engine, "alice", cloud_backends=cloud)
         assert "100 tokens is used up" in spent and "midnight UTC" in spent
-        assert "$0.50 is used up" in await cost.budget_spent(engine, "alice")
-        assert await tokens.budget_spent(engine, "bob") == ""
-        assert await tokens.budget_spent(engine, "alice", admin=True) == ""
+        assert "$0.50 is used up" in await cost.budget_spent(engine, "alice", cloud_backends=cloud)
+        assert await tokens.budget_spent(engine, "bob", cloud_backends=cloud) == ""
+        assert await tokens.budget_spent(engine, "alice", cloud_backends=cloud, admin=True) == ""
     finally:
         await engine.dispose()
