@@ -26,7 +26,7 @@ from tests.support.socketio_client import ChatSession, sign_in
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "pw-for-labels-1"
-USERS = {"alice": PASSWORD, "bob": PASSWORD, "carol": PASSWORD}
+USERS = {"alice": PASSWORD, "bob": PASSWORD, "carol": PASSWORD, "dave": PASSWORD}
 LOCAL_PROFILE = "SmolLM2 135M (Foundry Local)"
 CLOUD_PROFILE = "GPT-4.1 mini"
 CLOUD_ANSWER = "Hello, world!"  # the fake's default reply
@@ -167,6 +167,27 @@ async def test_try_locally_on_a_cloud_answer_asks_in_the_browsers_language(app, 
     (comparison,) = [c for c in await stored(app, list_comparisons) if c.user_identifier == "carol"]
     assert (comparison.first_route, comparison.preference, comparison.local_model, comparison.cloud_model) == (
         "cloud", "both", "smollm2-135m", "gpt-4.1-mini")
+
+
+async def test_preferring_the_second_answer_makes_it_the_one_the_conversation_continues_from(app, cloud):
+    cookies = await sign_in(app.url, "dave", PASSWORD)
+    async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+        first = await chat.send("Name a colour.")
+        (try_locally,) = actions_for(chat, first)
+        seen = len(chat.messages)
+        chat.answer_ask = lambda ask: choose(chat, ask, "second")
+        assert (await chat.call_action(try_locally)).status_code == 200
+        await chat.wait_for(lambda m: "Thank you, noted" in (m.get("output") or ""))
+        second_id = next(m["id"] for m in chat.messages[seen:] if m.get("type") == "assistant_message")
+        second_text = [m["output"] for m in chat.messages if m["id"] == second_id][-1]
+        await chat.send("And another one?")
+
+    *_, follow_up = cloud.generation_requests()
+    assert follow_up.body["messages"][-3:] == [
+        {"role": "user", "content": "Name a colour."},
+        {"role": "assistant", "content": second_text},
+        {"role": "user", "content": "And another one?"},
+    ], "the local answer the user preferred replaced the cloud's in what the next model reads"
 
 
 def commands_offered(chat: ChatSession) -> set[str]:
