@@ -1,4 +1,4 @@
-"""SQLAlchemy Core views of Hybrid Chat's own tables (created by migrations 0002 and 0004)."""
+"""SQLAlchemy Core views of Hybrid Chat's own tables (created by migrations 0002, 0004 and 0005)."""
 
 from __future__ import annotations
 
@@ -65,4 +65,28 @@ route_comparisons = sa.Table(
     sa.Column("preference", sa.Text, nullable=False),
     sa.Column("strong_win_rate", sa.Float),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# State shared across app instances (migration 0005; see shared_state.py).
+rate_windows = sa.Table(
+    "rate_windows", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+revoked_sessions = sa.Table(
+    "revoked_sessions", metadata,
+    sa.Column("token_digest", sa.Text, primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False),
 )

@@ -20,32 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ._tables import login_failures, rate_windows, revoked_sessions
 from .errors import PersistenceError, database_errors
 
 SWEEP_EVERY_S = 60.0
 log = logging.getLogger("hybrid_chat.persistence")
-
-_metadata = sa.MetaData()
-rate_windows = sa.Table(
-    "rate_windows", _metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("started_at", sa.Float, nullable=False),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
-)
-login_failures = sa.Table(
-    "login_failures", _metadata,
-    sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("first_at", sa.Float, nullable=False),
-    sa.Column("locked_until", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
-)
-revoked_sessions = sa.Table(
-    "revoked_sessions", _metadata,
-    sa.Column("token_digest", sa.Text, primary_key=True),
-    sa.Column("expires_at", sa.Float, nullable=False),
-)
 
 
 @dataclass(frozen=True)
