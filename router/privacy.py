@@ -20,7 +20,10 @@ text counts as private (see `scan_text`).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -584,16 +587,59 @@ def scan_text(text: str, source: str = "prompt") -> tuple[Finding, ...]:
     except Exception as exc:  # any failure at all must keep the text private
         findings = [Finding("unscanned", 0, len(text) if isinstance(text, str) else 0, "•••",
                             detail=f"{KIND_LABELS['unscanned']} ({type(exc).__name__})")]
-    if source != "prompt":
-        findings = [Finding(f.kind, f.start, f.end, f.preview, source, f.detail) for f in findings]
-    return tuple(findings)
+    return _from(source, findings)
+
+
+def _from(source: str, findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    if source == "prompt":
+        return tuple(findings)
+    return tuple(Finding(f.kind, f.start, f.end, f.preview, source, f.detail) for f in findings)
+
+
+class _ScannedTexts:
+    """The findings of recently scanned texts, by a digest of the text (the text itself is not kept).
+
+    A conversation sends its earlier turns and often the same passages with every message: each
+    is scanned once (1,000 characters cost about 0.3 ms) instead of once per later message.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._findings: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def scan(self, text: str, *, known: bool) -> tuple[Finding, ...]:
+        """`scan_text(text)`, from memory if `known` (the text may have been scanned before) and it was."""
+        try:
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        except Exception:  # not a text: scan_text fails closed on it
+            return scan_text(text)
+        with self._lock:
+            findings = self._findings.get(key) if known else None
+            if findings is not None:
+                self._findings.move_to_end(key)
+                return findings
+        findings = scan_text(text)
+        if all(f.kind != "unscanned" for f in findings):  # a failed scan is tried again next time
+            with self._lock:
+                self._findings[key] = findings
+                while len(self._findings) > self._size:
+                    self._findings.popitem(last=False)
+        return findings
+
+
+_scanned = _ScannedTexts(size=1024)
 
 
 def scan(prompt: str, history: Sequence[str] = (), passages: Sequence[str] = ()) -> PrivacyReport:
-    """Scan the new prompt, the earlier turns and the retrieved passages that will be sent with it."""
-    findings = list(scan_text(prompt))
+    """Scan the new prompt, the earlier turns and the retrieved passages that will be sent with it.
+
+    The prompt is always scanned; earlier turns and passages seen before (the prompt of an earlier
+    message, a passage retrieved again) keep the findings of their first scan.
+    """
+    findings = list(_scanned.scan(prompt, known=False))
     for index, text in enumerate(history):
-        findings.extend(scan_text(text, f"history[{index}]"))
+        findings.extend(_from(f"history[{index}]", _scanned.scan(text, known=True)))
     for index, text in enumerate(passages):
-        findings.extend(scan_text(text, f"passage[{index}]"))
+        findings.extend(_from(f"passage[{index}]", _scanned.scan(text, known=True)))
     return PrivacyReport(tuple(findings))
