@@ -235,6 +235,27 @@ def test_indonesian_titles_before_a_disclosed_name():
     assert [f for f in scan_text("Perkenalkan, saya T. Legawa Maulana.") if f.kind == "person_name"]
 
 
+#: Streets ending like a street name (the suffix pattern finds 18 of them; separate words like "utca 60" are left to others).
+STREETS = ["Mannerheimintie 5", "Hämeenkatu 12b", "Kongensgade 3", "Vesterbrogade 10", "Nørrevej 44", "Drottninggatan 9",
+           "Sveavägen 21", "Hauptstraße 12", "Bahnhofstrasse 1", "Goethestr. 8", "Am Kreuzweg 10", "Dorpslaan 7",
+           "Kalverstraat 92", "Andrássy utca 60", "Mariahilfer Gasse 4", "Marktplatz 2", "Lindenallee 33",
+           "Ruusukuja 6", "Koivupolku 3", "Itäväylä 80", "Mere pst tee 4", "Pärnu maantee 22", "Brīvības iela 55",
+           "Gedimino gatve 9", "ulica Polna 30", "Polna ulica 30"]
+
+
+def test_the_street_suffix_gate_lets_every_match_through():
+    """The gate only skips texts the pattern cannot match: the findings are the pattern's own."""
+    pattern = next(p for p in privacy._PATTERNS if p.gate is privacy._street_name_before_a_number)
+    texts = [*(f"Please deliver it to {street}, thanks" for street in STREETS), *(f"{street}\nline" for street in STREETS),
+             "the committee 12 members", "a guarantee of 3 years", "untie 2 knots", "the committee met"]
+    matched = 0
+    for text in texts:
+        matches = [m.group(0) for m in pattern.regex.finditer(text)]
+        assert [m.group(0) for m in pattern.finditer(privacy._Text.of(text))] == matches, text
+        matched += bool(matches)
+    assert matched >= 36
+
+
 def test_earlier_turns_and_passages_are_scanned_once(monkeypatch):
     """A conversation sends its earlier turns with every message: the prompt is scanned, not them again."""
     history = ["my e-mail is ani.once@example.com", "Happy to help with the bakery's budget."]
