@@ -246,6 +246,7 @@ class ComplexityScorer:
         self._embedder: Embedder | None = None
         self._embedder_error = "" if embedder else "no embedding model configured"
         self._lock = threading.Lock()
+        self._thresholds: dict[tuple[float, Method], float] = {}  # interpolated once, not per message
         self.threshold_for(cloud_share)  # validates the share early
 
     @classmethod
@@ -263,9 +264,11 @@ class ComplexityScorer:
         return "embedding" if self._ensure_embedder() is not None else "heuristic"
 
     def threshold_for(self, cloud_share: float | None = None, method: Method | None = None) -> float:
-        share = self.cloud_share if cloud_share is None else cloud_share
-        model = self.weights.heuristic if method == "heuristic" else self.weights.neighbours
-        return model.threshold_for(share)
+        key = (self.cloud_share if cloud_share is None else cloud_share, method or "embedding")
+        if key not in self._thresholds:
+            model = self.weights.heuristic if key[1] == "heuristic" else self.weights.neighbours
+            self._thresholds[key] = model.threshold_for(key[0])
+        return self._thresholds[key]
 
     def score(self, prompt: str) -> ComplexityScore:
         return self.score_many([prompt])[0]
