@@ -398,7 +398,8 @@ _HEALTH_WORDS = (
 )
 
 
-_STREET_SUFFIX_REGEX = r"katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|allee|kuja|polku|väylä|iela|gatve|ulica"
+_STREET_SUFFIX_REGEX = (r"katu|tie|gade|vej|gatan|vägen|straße|strasse|str\.|weg|laan|straat|utca|gasse|platz|allee|"
+                        r"kuja|polku|väylä|iela|gatve|ulica")
 _STREET_SUFFIX_THEN_NUMBER = re.compile(rf"(?:tee|{_STREET_SUFFIX_REGEX})\s+\d")
 
 
