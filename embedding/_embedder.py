@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embedding._unmasked import unmasked_model
 from settings import Settings
 
 if TYPE_CHECKING:
-    from onnxruntime import InferenceSession, SessionOptions
     from tokenizers import Encoding
 
 BATCH_SIZE = 32  # measured on 2 cores: 32 beats 64
@@ -110,48 +108,22 @@ class OnnxEmbedder(Embedder):
         # prompt's embedding (8.3 ms instead of 3.6 ms for 27 tokens on 2 loaded cores) and was no faster
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self._alone = self._session  # the session a text embedded alone runs in: see `_unmasked_session`
         self.dimension = int(self._encode(["dimension probe"], MAX_TOKENS).shape[1])
-        self._alone = self._unmasked_session(onnx_file, options)
-
-    @property
-    def alone_unmasked(self) -> bool:
-        """Whether a text embedded alone runs the model without its attention mask (same output, faster)."""
-        return self._alone is not self._session
-
-    def _unmasked_session(self, onnx_file: Path, options: SessionOptions) -> InferenceSession:
-        """A session of the model without its attention mask for texts embedded alone (embedding/_unmasked.py),
-        used only if it gives the masked model's output bit for bit on a probe text; else the masked one."""
-        import onnxruntime
-
-        model = unmasked_model(onnx_file)
-        if model is None:
-            return self._session
-        session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        probe = self._inputs([self._token_ids(["Unmasked probe: 12 words, one text, no padding at all."], 64)[0].ids])
-        same = np.array_equal(session.run(None, probe)[0], self._session.run(None, probe)[0])
-        return session if same else self._session
 
     def _encode(self, batch: list[str], max_tokens: int) -> np.ndarray:
         rows = []
         for encoding in self._token_ids(batch, max_tokens):
             tokens = encoding.ids
             rows.append(tokens if len(tokens) <= max_tokens else tokens[: max_tokens - 1] + tokens[-1:])  # keep [SEP]
-        inputs = self._inputs(rows)
-        session = self._alone if len(rows) == 1 else self._session
-        hidden = session.run(None, inputs)[0]
-        weights = inputs["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-
-    @staticmethod
-    def _inputs(rows: list[list[int]]) -> dict[str, np.ndarray]:
-        """The model's inputs for token rows, padded to the longest."""
         ids = np.zeros((len(rows), max(map(len, rows))), dtype=np.int64)  # 0 = [PAD]
         mask = np.zeros_like(ids)
         for row, tokens in enumerate(rows):
             ids[row, : len(tokens)], mask[row, : len(tokens)] = tokens, 1
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, inputs)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def _token_ids(self, batch: list[str], max_tokens: int) -> list[Encoding]:
         """Each text's tokens, its first `max_tokens` exactly as if the whole text were read.
