@@ -127,10 +127,8 @@ def main() -> None:
 
     embedder = policy.scorer.embedder if policy.scorer else None
     threads = getattr(embedder, "intra_op_threads", None)
-    unmasked = getattr(embedder, "alone_unmasked", False)
-    print(f"embedder: {embedder.name if embedder else 'none'}, {threads or '?'} onnxruntime thread(s), "
-          f"{'without' if unmasked else 'with'} the attention mask for one text; the complexity model reads "
-          f"a prompt's first {policy.scorer.weights.neighbours.max_tokens if policy.scorer else 0} tokens")
+    print(f"embedder: {embedder.name if embedder else 'none'}, {threads or '?'} onnxruntime thread(s); "
+          f"the complexity model reads a prompt's first {policy.scorer.weights.neighbours.max_tokens if policy.scorer else 0} tokens")
 
     pieces: dict[int, dict[str, tuple[list[float], list[float]]]] = {}
     decisions = {}
