@@ -21,7 +21,8 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -47,9 +48,8 @@ _MATH = re.compile(r"[=+\-*/^<>%√∑∫π]")
 _WORD = re.compile(r"\w+")
 _UPPER = re.compile(r"[A-Z]")
 _CODE = re.compile(r"[{}\[\];()_`]")
-#: numpy's BLAS, limited to one thread while a message is scored: the product is too small to share,
-#: and OpenBLAS's idle threads spin after it, which tripled the app's CPU per score (20 ms instead of 7).
-_BLAS = ThreadpoolController()
+#: numpy's BLAS libraries, limited to one thread while a message is scored (`_one_blas_thread`).
+_BLAS_LIBRARIES = ThreadpoolController().select(user_api="blas").lib_controllers
 #: Enough text for every cheap feature; longer prompts are read only this far (keeps scoring O(1)).
 _FEATURE_WINDOW = 4000
 
@@ -80,6 +80,23 @@ def cheap_features(prompts: Sequence[str]) -> np.ndarray:
             min(head.count("?"), 5),
         ))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CHEAP_FEATURES))
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS on one thread for a block: the product is too small to share, and OpenBLAS's idle
+    threads spin after it, which tripled the app's CPU per score (20 ms instead of 7).
+
+    What threadpoolctl's `limit` does, without its 0.09 ms of bookkeeping per call.
+    """
+    changed = [(library, threads) for library in _BLAS_LIBRARIES if (threads := library.get_num_threads()) != 1]
+    for library, _threads in changed:
+        library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, threads in changed:
+            library.set_num_threads(threads)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -229,6 +246,7 @@ class ComplexityScorer:
         self._embedder: Embedder | None = None
         self._embedder_error = "" if embedder else "no embedding model configured"
         self._lock = threading.Lock()
+        self._thresholds: dict[tuple[float, Method], float] = {}  # interpolated once, not per message
         self.threshold_for(cloud_share)  # validates the share early
 
     @classmethod
@@ -246,9 +264,11 @@ class ComplexityScorer:
         return "embedding" if self._ensure_embedder() is not None else "heuristic"
 
     def threshold_for(self, cloud_share: float | None = None, method: Method | None = None) -> float:
-        share = self.cloud_share if cloud_share is None else cloud_share
-        model = self.weights.heuristic if method == "heuristic" else self.weights.neighbours
-        return model.threshold_for(share)
+        key = (self.cloud_share if cloud_share is None else cloud_share, method or "embedding")
+        if key not in self._thresholds:
+            model = self.weights.heuristic if key[1] == "heuristic" else self.weights.neighbours
+            self._thresholds[key] = model.threshold_for(key[0])
+        return self._thresholds[key]
 
     def score(self, prompt: str) -> ComplexityScore:
         return self.score_many([prompt])[0]
@@ -274,7 +294,7 @@ class ComplexityScorer:
 
     def score_embedded(self, embeddings: np.ndarray) -> list[ComplexityScore]:
         """Scores from unit embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
-        with _BLAS.limit(limits=1, user_api="blas"):
+        with _one_blas_thread():
             values = self.weights.neighbours.predict(embeddings)
         threshold = self.threshold_for(method="embedding")
         return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]

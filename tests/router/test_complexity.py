@@ -86,6 +86,10 @@ def test_threshold_follows_the_target_cloud_share(scorer):
     thresholds = [scorer.threshold_for(share) for share in (0.1, 0.3, 0.5, 0.9)]
     assert thresholds == sorted(thresholds, reverse=True)
     assert scorer.threshold_for(0.0) == math.inf
+    for _ in range(2):  # computed, then remembered: per share and per method
+        for share in (0.1, 0.3):
+            assert scorer.threshold_for(share, "heuristic") == scorer.weights.heuristic.threshold_for(share)
+            assert scorer.threshold_for(share) == scorer.weights.neighbours.threshold_for(share)
     with pytest.raises(ValueError, match="between 0 and 1"):
         scorer.threshold_for(1.5)
 

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
+from router import privacy
 from router.privacy import iban_valid, luhn_valid, mask, nik_valid, scan, scan_text
+from router.training.indonesian_cases import generate
 
 
 def kinds(text: str) -> set[str]:
@@ -231,6 +233,63 @@ def test_address_words_without_an_address_are_not_flagged(text):
 def test_indonesian_titles_before_a_disclosed_name():
     assert [f for f in scan_text("Perkenalkan, saya R.A. Hana Novitasari.") if f.kind == "person_name"]
     assert [f for f in scan_text("Perkenalkan, saya T. Legawa Maulana.") if f.kind == "person_name"]
+
+
+#: Streets ending like a street name (the suffix pattern finds 18 of them; separate words like "utca 60" are left to others).
+STREETS = ["Mannerheimintie 5", "Hämeenkatu 12b", "Kongensgade 3", "Vesterbrogade 10", "Nørrevej 44", "Drottninggatan 9",
+           "Sveavägen 21", "Hauptstraße 12", "Bahnhofstrasse 1", "Goethestr. 8", "Am Kreuzweg 10", "Dorpslaan 7",
+           "Kalverstraat 92", "Andrássy utca 60", "Mariahilfer Gasse 4", "Marktplatz 2", "Lindenallee 33",
+           "Ruusukuja 6", "Koivupolku 3", "Itäväylä 80", "Mere pst tee 4", "Pärnu maantee 22", "Brīvības iela 55",
+           "Gedimino gatve 9", "ulica Polna 30", "Polna ulica 30"]
+
+
+def test_the_street_suffix_gate_lets_every_match_through():
+    """The gate only skips texts the pattern cannot match: the findings are the pattern's own."""
+    pattern = next(p for p in privacy._PATTERNS if p.gate is privacy._street_name_before_a_number)
+    texts = [*(f"Please deliver it to {street}, thanks" for street in STREETS), *(f"{street}\nline" for street in STREETS),
+             "the committee 12 members", "a guarantee of 3 years", "untie 2 knots", "the committee met"]
+    matched = 0
+    for text in texts:
+        matches = [m.group(0) for m in pattern.regex.finditer(text)]
+        assert [m.group(0) for m in pattern.finditer(privacy._Text.of(text))] == matches, text
+        matched += bool(matches)
+    assert matched >= 36
+
+
+def test_earlier_turns_and_passages_are_scanned_once(monkeypatch):
+    """A conversation sends its earlier turns with every message: the prompt is scanned, not them again."""
+    history = ["my e-mail is ani.once@example.com", "Happy to help with the bakery's budget."]
+    passages = ["Contact: +62 21 555 0177", "The museum opens at nine."]
+    first = scan("and the total?", history=history, passages=passages)
+    scanned = _recording_scans(monkeypatch)
+    second = scan("and the total?", history=history, passages=passages)
+    assert scanned == ["and the total?"] and second == first
+    scan("one more question", history=[*history, "and the total?"])
+    assert scanned[1:] == ["one more question"]  # the earlier prompt is known as history
+
+
+def test_remembered_findings_are_the_findings_of_a_fresh_scan():
+    texts = [case.text for case in generate(150, seed=14)]
+    assert sum(bool(scan_text(text)) for text in texts) > 100
+    expected = tuple(privacy.Finding(f.kind, f.start, f.end, f.preview, f"history[{index}]", f.detail)
+                     for index, text in enumerate(texts) for f in scan_text(text))
+    for _ in range(2):  # scanned, then remembered
+        assert scan("next", history=texts).findings == expected
+
+
+def test_a_failed_scan_is_not_remembered(monkeypatch):
+    text = "A failed scan of this turn is tried again."
+    monkeypatch.setattr("router.privacy._candidates", lambda _text: 1 / 0)
+    assert scan("hi", history=[text]).kinds == ("unscanned",)
+    monkeypatch.undo()
+    assert not scan("hi", history=[text]).private
+
+
+def _recording_scans(monkeypatch) -> list[str]:
+    scanned: list[str] = []
+    findings = privacy._findings
+    monkeypatch.setattr(privacy, "_findings", lambda text: scanned.append(text) or findings(text))
+    return scanned
 
 
 def test_a_scan_that_breaks_fails_closed(monkeypatch):
