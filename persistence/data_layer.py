@@ -14,6 +14,12 @@ that fails on the stock class (tests/persistence/test_data_layer.py):
 - no local storage for element files: keys are `<thread>/<element>/<name>` in a
   `LocalStorageClient`, served by the authenticated `/files` route.
 A thread's owner, once set, never changes (an upsert cannot move a thread to another user).
+
+On SQLite the layer's writes take turns in this process (`_writes`): SQLite lets one connection
+write at a time, and chainlit starts several writes per message in background tasks. Left to
+SQLite's busy handler, 20 messages at once had every pooled connection (15) held by a writer
+sleeping for the lock, and the chat's own reads (the project a message answers from) waited
+~100 ms for a connection before the model was even asked (bench/bench_concurrency.py).
 """
 
 from __future__ import annotations
@@ -114,6 +120,8 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         self._failing = False
         configure_engine(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        #: SQLite's one writer at a time, waited for here, holding no pooled connection (PostgreSQL: no turns).
+        self._writes = asyncio.Lock() if self.is_sqlite else None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> HybridDataLayer:
@@ -125,22 +133,32 @@ class HybridDataLayer(SQLAlchemyDataLayer):
     # ------------------------------------------------------------ SQL helpers
     async def execute_sql(self, query: str, parameters: dict) -> list[dict[str, Any]] | int:
         """Like the stock helper, but a failed statement raises PersistenceError."""
-        async with self._transaction("run a database statement") as session:
+        reads = query.lstrip()[:6].upper() == "SELECT"
+        async with self._transaction("run a database statement", writes=not reads) as session:
             result = await session.execute(text(query), parameters)
             if result.returns_rows:
                 return self.clean_result([dict(row._mapping) for row in result.fetchall()])
             return result.rowcount
 
     @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
+    async def _transaction(self, action: str, *, writes: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction; on SQLite a writing one waits its turn before taking a connection."""
         try:
             with database_errors(action):
-                async with self.async_session() as session, session.begin():
+                async with self._turn(writes), self.async_session() as session, session.begin():
                     yield session
         except PersistenceError as error:
             await self._report(error)
             raise
         self._failing = False  # the database answered: an outage, if any, is over
+
+    @asynccontextmanager
+    async def _turn(self, writes: bool) -> AsyncIterator[None]:
+        if writes and self._writes is not None:
+            async with self._writes:
+                yield
+        else:
+            yield
 
     async def _reported(self, action: str, operation: Awaitable[Any]) -> Any:
         """Await a file operation; its failure becomes a reported PersistenceError."""
@@ -264,7 +282,7 @@ class HybridDataLayer(SQLAlchemyDataLayer):
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         """One thread with its steps (and their feedback) and elements: three indexed queries."""
-        async with self._transaction("read a thread") as session:
+        async with self._transaction("read a thread", writes=False) as session:
             threads = await self._rows(session, 'SELECT * FROM threads WHERE "id" = :id', {"id": thread_id})
             if not threads:
                 return None

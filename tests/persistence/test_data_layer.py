@@ -12,9 +12,9 @@ import chainlit as cl
 import pytest
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.types import Feedback, Pagination, ThreadFilter
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
-from persistence import HybridDataLayer, PersistenceError, conversation_turns
+from persistence import HybridDataLayer, PersistenceError, conversation_turns, upgrade_database
 
 
 def message(thread_id: str, content: str, kind: str = "user_message", **fields) -> dict:
@@ -221,6 +221,25 @@ async def test_concurrent_sessions_lose_no_message(layer, new_user):
     async with layer.engine.connect() as conn:
         stored = set((await conn.execute(text("SELECT id FROM steps"))).scalars())
     assert len(written) == 600 and stored == set(written)
+
+
+async def test_sqlite_writes_take_turns_without_holding_connections(tmp_path, storage, chainlit_context):
+    """Writers waiting for SQLite's one write lock must not hold the pool's connections (readers need them)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hybrid_chat.db'}"
+    await upgrade_database(url)
+    layer = HybridDataLayer(url, storage_provider=storage)
+    held: list[int] = []
+    event.listen(layer.engine.sync_engine, "checkout", lambda *_: held.append(layer.engine.pool.checkedout()))
+    try:
+        thread_id = str(uuid.uuid4())
+        steps = [message(thread_id, f"m{i}") for i in range(30)]
+        await asyncio.gather(*(layer.create_step(step) for step in steps))
+        assert max(held) == 1  # one writer at a time; the other 29 waited without a connection
+        async with layer.engine.connect() as conn:
+            stored = set((await conn.execute(text("SELECT id FROM steps"))).scalars())
+        assert stored == {step["id"] for step in steps}
+    finally:
+        await layer.close()
 
 
 # ------------------------------------------------------------------------ behaviour
