@@ -7,6 +7,7 @@ identified by e-mail or user identifier, compared case-insensitively.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -155,13 +156,18 @@ async def list_members(engine: AsyncEngine, project_id: str) -> list[Member]:
     return [Member(row.member, row.role, as_utc(row.added_at)) for row in rows]
 
 
-async def is_member(engine: AsyncEngine, project_id: str, user: str) -> bool:
-    """True for the owner and for every member."""
-    query = sa.select(sa.literal(1)).select_from(projects).where(projects.c.id == project_id, sa.or_(
-        projects.c.owner == user,
-        sa.exists().where(project_members.c.project_id == project_id,
-                          project_members.c.member == user.strip().lower()),
+async def project_for(engine: AsyncEngine, project_id: str, users: Sequence[str]) -> Project | None:
+    """The project when one of `users` (the names one person is known by) owns it or is a member, else None.
+
+    One query: the chat re-checks this for every message, before the model is asked.
+    """
+    members = [user.strip().lower() for user in users]
+    role = sa.case((projects.c.owner.in_(users), sa.literal("owner")), else_=sa.literal(MEMBER_ROLE)).label("role")
+    query = sa.select(projects, role).where(projects.c.id == project_id, sa.or_(
+        projects.c.owner.in_(users),
+        sa.exists().where(project_members.c.project_id == project_id, project_members.c.member.in_(members)),
     ))
-    with database_errors("check a project membership"):
+    with database_errors("read a project"):
         async with engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+            row = (await conn.execute(query)).first()
+    return _project(row, row.role) if row else None
