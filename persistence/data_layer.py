@@ -14,12 +14,7 @@ that fails on the stock class (tests/persistence/test_data_layer.py):
 - no local storage for element files: keys are `<thread>/<element>/<name>` in a
   `LocalStorageClient`, served by the authenticated `/files` route.
 A thread's owner, once set, never changes (an upsert cannot move a thread to another user).
-
-On SQLite the layer's writes take turns in this process (`_writes`): SQLite lets one connection
-write at a time, and chainlit starts several writes per message in background tasks. Left to
-SQLite's busy handler, 20 messages at once had every pooled connection (15) held by a writer
-sleeping for the lock, and the chat's own reads (the project a message answers from) waited
-~100 ms for a connection before the model was even asked (bench/bench_concurrency.py).
+Its writes take turns with the app's other writes on SQLite (`persistence.engine.write_turn`).
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from settings import Settings, get_settings
 
-from .engine import configure_engine, database_url, ensure_sqlite_folder
+from .engine import configure_engine, database_url, ensure_sqlite_folder, write_turn
 from .errors import PersistenceError, database_errors
 from .storage import LocalStorageClient, safe_file_name
 
@@ -120,8 +115,6 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         self._failing = False
         configure_engine(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        #: SQLite's one writer at a time, waited for here, holding no pooled connection (PostgreSQL: no turns).
-        self._writes = asyncio.Lock() if self.is_sqlite else None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> HybridDataLayer:
@@ -143,22 +136,15 @@ class HybridDataLayer(SQLAlchemyDataLayer):
     @asynccontextmanager
     async def _transaction(self, action: str, *, writes: bool = True) -> AsyncIterator[AsyncSession]:
         """A session in a transaction; on SQLite a writing one waits its turn before taking a connection."""
+        turn = write_turn(self.engine) if writes else nullcontext()
         try:
             with database_errors(action):
-                async with self._turn(writes), self.async_session() as session, session.begin():
+                async with turn, self.async_session() as session, session.begin():
                     yield session
         except PersistenceError as error:
             await self._report(error)
             raise
         self._failing = False  # the database answered: an outage, if any, is over
-
-    @asynccontextmanager
-    async def _turn(self, writes: bool) -> AsyncIterator[None]:
-        if writes and self._writes is not None:
-            async with self._writes:
-                yield
-        else:
-            yield
 
     async def _reported(self, action: str, operation: Awaitable[Any]) -> Any:
         """Await a file operation; its failure becomes a reported PersistenceError."""

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._tables import project_members, projects
+from .engine import writing
 from .errors import database_errors
 
 #: The one role a member has: they chat with the project's knowledge and add or remove its documents.
@@ -67,7 +68,7 @@ def _project(row: sa.Row, role: str = "owner") -> Project:
 async def create_project(engine: AsyncEngine, owner: str, name: str, private: bool = False) -> Project:
     project = Project(str(uuid.uuid4()), _clean_name(name), owner, datetime.now(timezone.utc), private)
     with database_errors("create a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(projects.insert().values(
                 id=project.id, name=project.name, owner=owner, created_at=project.created_at, private=private,
             ))
@@ -91,7 +92,7 @@ async def set_project_private(engine: AsyncEngine, project_id: str, private: boo
 
 async def _update_one(engine: AsyncEngine, project_id: str, **values: object) -> None:
     with database_errors("update a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
     if result.rowcount == 0:
         raise LookupError("No such project")
@@ -100,7 +101,7 @@ async def _update_one(engine: AsyncEngine, project_id: str, **values: object) ->
 async def delete_project(engine: AsyncEngine, project_id: str) -> bool:
     """Delete a project and its memberships; False when it did not exist."""
     with database_errors("delete a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(project_members.delete().where(project_members.c.project_id == project_id))
             result = await conn.execute(projects.delete().where(projects.c.id == project_id))
     return result.rowcount > 0
@@ -129,7 +130,7 @@ async def add_member(engine: AsyncEngine, project_id: str, member: str) -> None:
     if await get_project(engine, project_id) is None:
         raise LookupError("No such project")
     with database_errors("add a project member"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             present = await conn.scalar(sa.select(project_members.c.member).where(
                 project_members.c.project_id == project_id, project_members.c.member == member,
             ))
@@ -141,7 +142,7 @@ async def add_member(engine: AsyncEngine, project_id: str, member: str) -> None:
 
 async def remove_member(engine: AsyncEngine, project_id: str, member: str) -> bool:
     with database_errors("remove a project member"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(project_members.delete().where(
                 project_members.c.project_id == project_id, project_members.c.member == normalise_member(member),
             ))
