@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge import KnowledgeBase, Passage
 from operations import Limits, count_error, observe_answer, observe_lines, observe_route
-from persistence import AnswerRoute, PersistenceError, UsageRecord, record_answer_route, record_usage
+from persistence import AnswerRoute, PersistenceError, UsageRecord, record_usage
 from router import (
     AUTO_PROFILE, GENERAL_MODE, AnswerStream, CallRecord, ChatMessage, Kind, ModelSpec, PrivacyChoice, RouteDecision,
     RouteRequest, Router, RouterEvent, build_messages, fit_to_context, fits,
@@ -265,14 +265,14 @@ class Pipeline:
             cost_usd=record.cost_usd, ttft_ms=None if record.ttft_s is None else record.ttft_s * 1000,
             latency_ms=record.total_s * 1000,
         )
+        spec = self.router.catalog.get(record.model_id)
+        route = None
+        if thread_id is not None and spec is not None and not record.error and len(record.models) <= 1:
+            # A chat answer one model wrote in full: a thumb on it rates that model (the router learns from it).
+            route = AnswerRoute(step_id, prepared.asker.user, prepared.question.text, record.model_id, spec.kind,
+                                thread_id=thread_id, strong_win_rate=prepared.decision.strong_win_rate)
         try:
-            await record_usage(self.engine, usage)
-            spec = self.router.catalog.get(record.model_id)
-            if thread_id is not None and spec is not None and not record.error and len(record.models) <= 1:
-                # A chat answer one model wrote in full: a thumb on it rates that model (the router learns from it).
-                await record_answer_route(self.engine, AnswerRoute(
-                    step_id, prepared.asker.user, prepared.question.text, record.model_id, spec.kind,
-                    thread_id=thread_id, strong_win_rate=prepared.decision.strong_win_rate))
+            await record_usage(self.engine, usage, answer_route=route)
         except PersistenceError as exc:
             log.error("usage not recorded: %s", exc)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import partial
 
 import chainlit as cl
 from chainlit.utils import utc_now
@@ -159,18 +160,26 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
     the answer it is compared with and stays out of the history (the verdict may put it there).
     """
     decision = prepared.decision
-    # Sent once, finished (a step used as `async with` is saved and sent twice before the first token),
-    # then updated with the answer's figures at the end.
+    # Shown once, finished, then updated with the answer's figures at the end (`_finish`), which stores it:
+    # one write per answer, after the first token, instead of one before it too (its place in the chat
+    # is its creation time either way). A step used as `async with` is saved and sent twice before the first token.
     route = cl.Step(name="Route", type="tool", show_input=False)
     route.start = route.end = utc_now()
     route.output = route_summary(decision)
-    await route.send()
+    # Shown in a task of its own while the request goes out (the model's prefill hides it); the reply waits for it.
+    route_shown = asyncio.ensure_future(cl.context.emitter.send_step(route.to_dict()))
     reply = cl.Message(content="", author=decision.model.label)
     said: list[str] = []  # the models' text: notes are ours, not the conversation's (nor its privacy scan's)
     failure: BackendError | None = None
     record: CallRecord | None = None
     in_line = False  # the reply shows its place in line, which the first token replaces
-    live = LiveText(reply.stream_token)  # a socket message per few tokens, not per token
+
+    async def below_route(text: str, is_sequence: bool = False) -> None:
+        await route_shown
+        await reply.stream_token(text, is_sequence=is_sequence)
+
+    live = LiveText(below_route)  # a socket message per few tokens, not per token
+    finish = partial(_finish, reply, route, route_shown)
     try:
         answer = services().pipeline.answer(prepared, step_id=reply.id, thread_id=cl.context.session.thread_id)
         async with answer:  # records usage however the answer ends (a stopped one too)
@@ -198,7 +207,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
         if comparable:
             _remember(prepared, said)
         await asyncio.shield(live.flush())
-        await _finish(reply, route, suffix="\n\n*(stopped)*")
+        await finish(suffix="\n\n*(stopped)*")
         raise
     except BackendError as exc:
         log.warning("answer failed: %s", exc)
@@ -209,7 +218,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
         error_id = uuid.uuid4().hex[:8]
         count_error("chat", "unexpected")
         log.exception("unexpected error while answering (error id %s)", error_id)
-        await _finish(reply, route, suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). "
+        await finish(suffix=f"\n\n⚠️ Something went wrong on our side (error id {error_id}). "
                       "Please try again.")
         return None
     if comparable:
@@ -217,7 +226,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
     if failure is not None:
         # Keep what was already shown, and say below it what went wrong and what to do.
         suffix = "\n\n" if reply.content else ""
-        await _finish(reply, route, suffix=f"{suffix}⚠️ {_friendly(failure)}")
+        await finish(suffix=f"{suffix}⚠️ {_friendly(failure)}")
         return None
     question = prepared.question.text
     if project is not None:
@@ -231,7 +240,7 @@ async def _stream_answer(prepared: Prepared, project: Project | None, *, compara
         comparisons.keep(answered)
         if action := await comparisons.comparison_action(prepared, reply.id):
             reply.actions.append(action)
-    await _finish(reply, route, suffix=sources_footer(prepared.passages))
+    await finish(suffix=sources_footer(prepared.passages))
     await show_sources(prepared.passages)
     return answered
 
@@ -250,10 +259,16 @@ def _remember(prepared: Prepared, said: list[str]) -> None:
         session.history.extend([ChatMessage("user", prepared.question.text), ChatMessage("assistant", "".join(said))])
 
 
-async def _finish(reply: cl.Message, route: cl.Step, *, suffix: str = "") -> None:
+async def _finish(reply: cl.Message, route: cl.Step, route_shown: asyncio.Future, *, suffix: str = "") -> None:
+    """Send the finished reply and store both it and the route step (updated: the route is shown by then)."""
     if suffix:
         reply.content += suffix
-    await asyncio.shield(asyncio.gather(reply.send(), route.update()))
+
+    async def send() -> None:
+        await route_shown
+        await asyncio.gather(reply.send(), route.update())
+
+    await asyncio.shield(send())
 
 
 def waiting_line(queued: Queued) -> str:

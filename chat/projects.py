@@ -18,8 +18,8 @@ from chat.services import services
 from chat.session import session
 from chat.workarounds import action_callback
 from persistence import (
-    PersistenceError, Project, add_member, create_project, delete_project, get_project, is_member, list_members,
-    list_projects, remove_member, rename_project, set_project_private,
+    PersistenceError, Project, add_member, create_project, delete_project, list_members, list_projects,
+    project_for, remove_member, rename_project, set_project_private,
 )
 
 log = logging.getLogger("hybrid_chat")
@@ -40,11 +40,9 @@ async def _projects_of(user: cl.User) -> list[Project]:
     return list(seen.values())
 
 
-async def _may_use(user: cl.User, project_id: str) -> bool:
-    for identity in _identities(user):
-        if await is_member(services().engine, project_id, identity):
-            return True
-    return False
+async def _usable(user: cl.User, project_id: str) -> Project | None:
+    """The project when the user owns it or is a member (re-read: an owner's changes hold at once)."""
+    return await project_for(services().engine, project_id, _identities(user))
 
 
 async def readable_project() -> Project | None:
@@ -64,10 +62,8 @@ async def current_project() -> Project:
     """The session's project, re-checked on every use: a removed member loses access at once."""
     user = session.user
     project_id = session.project_id
-    if project_id and await _may_use(user, project_id):
-        project = await get_project(services().engine, project_id)
-        if project is not None:
-            return project
+    if project_id and (project := await _usable(user, project_id)) is not None:
+        return project
     # Start in one's own project (created on first use), never silently in someone else's.
     projects = await _projects_of(user)
     project = next((p for p in projects if p.owner == user.identifier), None)
@@ -100,7 +96,7 @@ async def settings_changed(values: dict) -> None:
     session.private_chat = bool(values.get("private_chat"))
     project_id = session.project_labels.get(values.get("project"))
     if project_id and project_id != session.project_id:
-        if await _may_use(session.user, project_id):
+        if await _usable(session.user, project_id) is not None:
             session.project_id = project_id
             project = await current_project()
             # A toast: a message would stay hidden behind the welcome screen of a new chat.

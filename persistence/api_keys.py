@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .engine import writing
 from .errors import database_errors
 
 api_keys = sa.Table(
@@ -59,7 +60,7 @@ async def store_api_key(
     """Store a new key's hash for `user_identifier`."""
     key = ApiKey(key_id, user_identifier, name, prefix, datetime.now(timezone.utc))
     with database_errors("store an API key"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(api_keys.insert().values(
                 id=key.id, user_identifier=user_identifier, name=name, prefix=prefix, key_hash=key_hash,
                 created_at=key.created_at,
@@ -92,5 +93,5 @@ async def revoke_api_key(engine: AsyncEngine, user_identifier: str, key_id: str)
                     api_keys.c.revoked_at.is_(None))
              .values(revoked_at=datetime.now(timezone.utc)))
     with database_errors("revoke an API key"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             return (await conn.execute(query)).rowcount == 1

@@ -14,6 +14,7 @@ that fails on the stock class (tests/persistence/test_data_layer.py):
 - no local storage for element files: keys are `<thread>/<element>/<name>` in a
   `LocalStorageClient`, served by the authenticated `/files` route.
 A thread's owner, once set, never changes (an upsert cannot move a thread to another user).
+Its writes take turns with the app's other writes on SQLite (`persistence.engine.write_turn`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from settings import Settings, get_settings
 
-from .engine import configure_engine, database_url, ensure_sqlite_folder
+from .engine import configure_engine, database_url, ensure_sqlite_folder, write_turn
 from .errors import PersistenceError, database_errors
 from .storage import LocalStorageClient, safe_file_name
 
@@ -125,17 +126,20 @@ class HybridDataLayer(SQLAlchemyDataLayer):
     # ------------------------------------------------------------ SQL helpers
     async def execute_sql(self, query: str, parameters: dict) -> list[dict[str, Any]] | int:
         """Like the stock helper, but a failed statement raises PersistenceError."""
-        async with self._transaction("run a database statement") as session:
+        reads = query.lstrip()[:6].upper() == "SELECT"
+        async with self._transaction("run a database statement", writes=not reads) as session:
             result = await session.execute(text(query), parameters)
             if result.returns_rows:
                 return self.clean_result([dict(row._mapping) for row in result.fetchall()])
             return result.rowcount
 
     @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncSession]:
+    async def _transaction(self, action: str, *, writes: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction; on SQLite a writing one waits its turn before taking a connection."""
+        turn = write_turn(self.engine) if writes else nullcontext()
         try:
             with database_errors(action):
-                async with self.async_session() as session, session.begin():
+                async with turn, self.async_session() as session, session.begin():
                     yield session
         except PersistenceError as error:
             await self._report(error)
@@ -264,7 +268,7 @@ class HybridDataLayer(SQLAlchemyDataLayer):
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         """One thread with its steps (and their feedback) and elements: three indexed queries."""
-        async with self._transaction("read a thread") as session:
+        async with self._transaction("read a thread", writes=False) as session:
             threads = await self._rows(session, 'SELECT * FROM threads WHERE "id" = :id', {"id": thread_id})
             if not threads:
                 return None

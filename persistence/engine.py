@@ -3,20 +3,32 @@
 SQLite (the default) gets WAL, a busy timeout and foreign keys on every connection: without
 WAL and the timeout, 100 concurrent chat sessions lost writes with "database is locked".
 PostgreSQL URLs are normalised to the asyncpg driver.
+
+SQLite lets one connection write at a time; this process's writers take turns (`write_turn`,
+`writing`) before they take a pooled connection. Left to SQLite's busy handler, 20 chat messages
+at once (chainlit writes several steps per message in background tasks) had all 15 pooled
+connections held by writers sleeping for the lock, and the chat's reads before the model was
+asked (the message's project) waited ~100 ms for a connection (bench/bench_concurrency.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from settings import Settings, get_settings
 
 DATABASE_FILE = "hybrid_chat.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: SQLite writers' turns: a lock per connection pool and event loop (a lock belongs to one loop).
+_write_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def database_url(settings: Settings | None = None) -> str:
@@ -73,3 +85,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def write_turn(engine: AsyncEngine) -> AbstractAsyncContextManager:
+    """Wait for this process's turn to write to `engine`'s SQLite database (PostgreSQL: no wait)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    turns = _write_turns.setdefault(engine.sync_engine.pool, weakref.WeakKeyDictionary())
+    return turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """`engine.begin()` for a transaction that writes, in its turn (see the module docstring)."""
+    async with write_turn(engine), engine.begin() as conn:
+        yield conn

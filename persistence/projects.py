@@ -7,6 +7,7 @@ identified by e-mail or user identifier, compared case-insensitively.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._tables import project_members, projects
+from .engine import writing
 from .errors import database_errors
 
 #: The one role a member has: they chat with the project's knowledge and add or remove its documents.
@@ -66,7 +68,7 @@ def _project(row: sa.Row, role: str = "owner") -> Project:
 async def create_project(engine: AsyncEngine, owner: str, name: str, private: bool = False) -> Project:
     project = Project(str(uuid.uuid4()), _clean_name(name), owner, datetime.now(timezone.utc), private)
     with database_errors("create a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(projects.insert().values(
                 id=project.id, name=project.name, owner=owner, created_at=project.created_at, private=private,
             ))
@@ -90,7 +92,7 @@ async def set_project_private(engine: AsyncEngine, project_id: str, private: boo
 
 async def _update_one(engine: AsyncEngine, project_id: str, **values: object) -> None:
     with database_errors("update a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
     if result.rowcount == 0:
         raise LookupError("No such project")
@@ -99,7 +101,7 @@ async def _update_one(engine: AsyncEngine, project_id: str, **values: object) ->
 async def delete_project(engine: AsyncEngine, project_id: str) -> bool:
     """Delete a project and its memberships; False when it did not exist."""
     with database_errors("delete a project"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(project_members.delete().where(project_members.c.project_id == project_id))
             result = await conn.execute(projects.delete().where(projects.c.id == project_id))
     return result.rowcount > 0
@@ -128,7 +130,7 @@ async def add_member(engine: AsyncEngine, project_id: str, member: str) -> None:
     if await get_project(engine, project_id) is None:
         raise LookupError("No such project")
     with database_errors("add a project member"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             present = await conn.scalar(sa.select(project_members.c.member).where(
                 project_members.c.project_id == project_id, project_members.c.member == member,
             ))
@@ -140,7 +142,7 @@ async def add_member(engine: AsyncEngine, project_id: str, member: str) -> None:
 
 async def remove_member(engine: AsyncEngine, project_id: str, member: str) -> bool:
     with database_errors("remove a project member"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             result = await conn.execute(project_members.delete().where(
                 project_members.c.project_id == project_id, project_members.c.member == normalise_member(member),
             ))
@@ -155,13 +157,18 @@ async def list_members(engine: AsyncEngine, project_id: str) -> list[Member]:
     return [Member(row.member, row.role, as_utc(row.added_at)) for row in rows]
 
 
-async def is_member(engine: AsyncEngine, project_id: str, user: str) -> bool:
-    """True for the owner and for every member."""
-    query = sa.select(sa.literal(1)).select_from(projects).where(projects.c.id == project_id, sa.or_(
-        projects.c.owner == user,
-        sa.exists().where(project_members.c.project_id == project_id,
-                          project_members.c.member == user.strip().lower()),
+async def project_for(engine: AsyncEngine, project_id: str, users: Sequence[str]) -> Project | None:
+    """The project when one of `users` (the names one person is known by) owns it or is a member, else None.
+
+    One query: the chat re-checks this for every message, before the model is asked.
+    """
+    members = [user.strip().lower() for user in users]
+    role = sa.case((projects.c.owner.in_(users), sa.literal("owner")), else_=sa.literal(MEMBER_ROLE)).label("role")
+    query = sa.select(projects, role).where(projects.c.id == project_id, sa.or_(
+        projects.c.owner.in_(users),
+        sa.exists().where(project_members.c.project_id == project_id, project_members.c.member.in_(members)),
     ))
-    with database_errors("check a project membership"):
+    with database_errors("read a project"):
         async with engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+            row = (await conn.execute(query)).first()
+    return _project(row, row.role) if row else None

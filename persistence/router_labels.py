@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ._tables import answer_routes, route_comparisons
+from .engine import writing
 from .errors import database_errors
 
 Route = Literal["local", "cloud"]
@@ -100,16 +101,21 @@ def _utc(values: dict) -> dict:
 async def record_answer_route(engine: AsyncEngine, answer: AnswerRoute) -> None:
     """Remember which model wrote an answer; recording the same answer again replaces it."""
     with database_errors("record the answer's route"):
-        async with engine.begin() as conn:
-            await conn.execute(answer_routes.delete().where(answer_routes.c.step_id == answer.step_id))
-            await conn.execute(answer_routes.insert().values(**_utc(asdict(answer))))
+        async with writing(engine) as conn:
+            await store_answer_route(conn, answer)
+
+
+async def store_answer_route(conn: AsyncConnection, answer: AnswerRoute) -> None:
+    """`record_answer_route` inside the caller's transaction (the answer's usage is stored in the same one)."""
+    await conn.execute(answer_routes.delete().where(answer_routes.c.step_id == answer.step_id))
+    await conn.execute(answer_routes.insert().values(**_utc(asdict(answer))))
 
 
 async def record_comparison(engine: AsyncEngine, comparison: Comparison) -> None:
     """Store a verdict; the same user judging the same answers again replaces the earlier verdict."""
     c = route_comparisons.c
     with database_errors("record the comparison"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(route_comparisons.delete().where(
                 (c.user_identifier == comparison.user_identifier) & (c.first_step_id == comparison.first_step_id)
                 & (c.second_step_id == comparison.second_step_id)))

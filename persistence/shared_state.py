@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._tables import login_failures, rate_windows, revoked_sessions
+from .engine import writing
 from .errors import PersistenceError, database_errors
 
 SWEEP_EVERY_S = 60.0
@@ -65,7 +66,7 @@ class SharedState:
             },
         ).returning(t.count, t.started_at, t.expires_at)
         with database_errors("count a message for the rate limit"):
-            async with self.engine.begin() as conn:
+            async with writing(self.engine) as conn:
                 row = (await conn.execute(statement)).one()
         await self._sweep_if_due(now)
         return RateWindow(row.count, float(row.started_at), float(row.expires_at))
@@ -95,7 +96,7 @@ class SharedState:
             },
         ).returning(t.locked_until)
         with database_errors("record a failed sign-in"):
-            async with self.engine.begin() as conn:
+            async with writing(self.engine) as conn:
                 locked_until = (await conn.execute(statement)).scalar_one()
         await self._sweep_if_due(now)
         return float(locked_until)
@@ -110,7 +111,7 @@ class SharedState:
     async def forget_login_failures(self, name: str) -> None:
         """A successful sign-in: `name`'s earlier failures no longer count."""
         with database_errors("clear failed sign-ins"):
-            async with self.engine.begin() as conn:
+            async with writing(self.engine) as conn:
                 await conn.execute(login_failures.delete().where(login_failures.c.name == name))
 
     async def revoke(self, token_digest: str, *, expires_at: float, now: float) -> None:
@@ -118,7 +119,7 @@ class SharedState:
         statement = self._insert(revoked_sessions).values(token_digest=token_digest, expires_at=expires_at)
         statement = statement.on_conflict_do_nothing(index_elements=[revoked_sessions.c.token_digest])
         with database_errors("revoke a session"):
-            async with self.engine.begin() as conn:
+            async with writing(self.engine) as conn:
                 await conn.execute(statement)
         await self._sweep_if_due(now)
 
@@ -131,7 +132,7 @@ class SharedState:
     async def sweep(self, now: float) -> None:
         """Delete every expired row now (the writes do it by themselves every `SWEEP_EVERY_S`)."""
         with database_errors("delete expired shared state"):
-            async with self.engine.begin() as conn:
+            async with writing(self.engine) as conn:
                 for table in (rate_windows, login_failures, revoked_sessions):
                     await conn.execute(table.delete().where(table.c.expires_at <= now))
 

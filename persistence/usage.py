@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._tables import message_usage
+from .engine import writing
 from .errors import database_errors
+from .router_labels import AnswerRoute, store_answer_route
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,17 @@ class UsageSummary:
     cost_usd: float
 
 
-async def record_usage(engine: AsyncEngine, record: UsageRecord) -> None:
-    """Store one message's usage; recording the same message again replaces it (a retry)."""
+async def record_usage(engine: AsyncEngine, record: UsageRecord, *, answer_route: AnswerRoute | None = None) -> None:
+    """Store one message's usage, and which model wrote its answer when given (one transaction: after
+    every answer, so one write instead of two); recording the same message again replaces them (a retry)."""
     values = asdict(record)
     values["created_at"] = record.created_at.astimezone(timezone.utc)  # SQLite keeps no offset
     with database_errors("record usage"):
-        async with engine.begin() as conn:
+        async with writing(engine) as conn:
             await conn.execute(message_usage.delete().where(message_usage.c.step_id == record.step_id))
             await conn.execute(message_usage.insert().values(**values))
+            if answer_route is not None:
+                await store_answer_route(conn, answer_route)
 
 
 async def usage_summary(

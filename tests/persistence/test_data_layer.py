@@ -12,9 +12,11 @@ import chainlit as cl
 import pytest
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.types import Feedback, Pagination, ThreadFilter
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
-from persistence import HybridDataLayer, PersistenceError, conversation_turns
+from persistence import (
+    HybridDataLayer, PersistenceError, UsageRecord, conversation_turns, record_usage, upgrade_database,
+)
 
 
 def message(thread_id: str, content: str, kind: str = "user_message", **fields) -> dict:
@@ -221,6 +223,28 @@ async def test_concurrent_sessions_lose_no_message(layer, new_user):
     async with layer.engine.connect() as conn:
         stored = set((await conn.execute(text("SELECT id FROM steps"))).scalars())
     assert len(written) == 600 and stored == set(written)
+
+
+async def test_sqlite_writes_take_turns_without_holding_connections(tmp_path, storage, chainlit_context):
+    """Writers waiting for SQLite's one write lock must not hold the pool's connections (readers need them):
+    the data layer's (chainlit's messages) and the app's own (usage) take turns together."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hybrid_chat.db'}"
+    await upgrade_database(url)
+    layer = HybridDataLayer(url, storage_provider=storage)
+    held: list[int] = []
+    event.listen(layer.engine.sync_engine, "checkout", lambda *_: held.append(layer.engine.pool.checkedout()))
+    try:
+        thread_id = str(uuid.uuid4())
+        steps = [message(thread_id, f"m{i}") for i in range(20)]
+        usages = [UsageRecord(step["id"], "alice", "gpt", "gpt-model", 10, 5, 0.0) for step in steps]
+        await asyncio.gather(*(layer.create_step(step) for step in steps), *(record_usage(layer.engine, u) for u in usages))
+        assert max(held) == 1  # one writer at a time; the other 39 waited without a connection
+        async with layer.engine.connect() as conn:
+            stored = set((await conn.execute(text("SELECT id FROM steps"))).scalars())
+            counted = set((await conn.execute(text("SELECT step_id FROM message_usage"))).scalars())
+        assert stored == counted == {step["id"] for step in steps}
+    finally:
+        await layer.close()
 
 
 # ------------------------------------------------------------------------ behaviour

@@ -9,9 +9,9 @@ from persistence import (
     create_project,
     delete_project,
     get_project,
-    is_member,
     list_members,
     list_projects,
+    project_for,
     remove_member,
     rename_project,
     set_project_private,
@@ -28,9 +28,11 @@ async def test_project_lifecycle_and_membership(layer):
     await add_member(engine, thesis.id, "Bob@Example.org")
     await add_member(engine, thesis.id, "bob@example.org")  # already a member: not a duplicate
     assert [(m.member, m.role) for m in await list_members(engine, thesis.id)] == [("bob@example.org", "editor")]
-    assert await is_member(engine, thesis.id, "BOB@example.org")
-    assert await is_member(engine, thesis.id, "alice")
-    assert not await is_member(engine, thesis.id, "carol@example.org")
+    as_bob = await project_for(engine, thesis.id, ["bob", "BOB@example.org"])  # his account and his e-mail
+    assert (as_bob.name, as_bob.owner, as_bob.role) == ("Thesis notes", "alice", "editor")
+    assert (await project_for(engine, thesis.id, ["alice"])).role == "owner"
+    assert await project_for(engine, thesis.id, ["carol", "carol@example.org"]) is None
+    assert await project_for(engine, "missing", ["alice"]) is None
 
     assert [(p.name, p.role) for p in await list_projects(engine, "alice")] == [("archive", "owner"), ("Thesis notes", "owner")]
     assert [(p.name, p.role) for p in await list_projects(engine, "bob@example.org")] == [("Thesis notes", "editor")]
@@ -39,9 +41,10 @@ async def test_project_lifecycle_and_membership(layer):
     await set_project_private(engine, thesis.id, True)
     stored = await get_project(engine, thesis.id)
     assert stored.name == "Thesis" and stored.private
+    assert (await project_for(engine, thesis.id, ["bob@example.org"])).private  # what the chat routes by
 
     assert await remove_member(engine, thesis.id, "bob@example.org")
-    assert not await is_member(engine, thesis.id, "bob@example.org")
+    assert await project_for(engine, thesis.id, ["bob@example.org"]) is None
     assert await delete_project(engine, thesis.id)
     assert await get_project(engine, thesis.id) is None
     assert not await delete_project(engine, thesis.id)
