@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from knowledge import KnowledgeBase, Passage  # noqa: E402
 from knowledge._chunking import chunk_pages, encode_spans  # noqa: E402
 from embedding import shared_embedder  # noqa: E402
-from knowledge._keywords import terms  # noqa: E402
+from knowledge._keywords import indexed_terms, terms  # noqa: E402
 from knowledge._pdf import read_pdf  # noqa: E402
 from knowledge._retrieve import retrieve  # noqa: E402
 from knowledge._store import StoredChunk, chunk_id  # noqa: E402
@@ -191,7 +191,7 @@ async def bench_queries(kb: KnowledgeBase, size: int, rounds: int = 200) -> None
             chunks.append(StoredChunk(chunk_id(doc_id, i), chunk.text, {
                 "doc_id": doc_id, "document": "synthetic.pdf", "kind": "pdf", "owner": "bench", "page": chunk.page,
                 "chunk": i, "section": chunk.section, "spans": encode_spans(chunk.spans),
-                "terms": " ".join(terms(chunk.embedded_text))}))
+                "terms": " ".join(indexed_terms(chunk.section, chunk.text))}))
         store.add_document(doc_id, chunks, vectors, {"doc_id": doc_id, "document": "synthetic.pdf", "kind": "pdf",
                                                      "owner": "bench", "pages": count // 3, "chunks": count,
                                                      "size_bytes": 0, "added_at": ""})

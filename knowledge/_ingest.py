@@ -13,7 +13,7 @@ from knowledge._chunking import Chunk, chunk_pages, encode_spans
 from embedding import Embedder
 from knowledge._errors import KnowledgeError
 from knowledge._pdf import read_pdf
-from knowledge._keywords import terms
+from knowledge._keywords import indexed_terms
 from knowledge._store import ProjectStore, StoredChunk, chunk_id
 
 KIND_PDF = "pdf"
@@ -145,7 +145,7 @@ def _index(
                 "chunk": chunk.index,
                 "section": chunk.section,
                 "spans": encode_spans(chunk.spans),
-                "terms": " ".join(terms(chunk.embedded_text)),  # the chunk's entry in the keyword index
+                "terms": " ".join(indexed_terms(chunk.section, chunk.text)),  # the chunk's entry in the keyword index
             },
         )
         for chunk in chunks

@@ -4,8 +4,8 @@ Hybrid: the nearest chunks by vector (all-MiniLM-L6-v2) and the best chunks by k
 are fused by weighted reciprocal rank fusion, and the fused ranking gives at most one passage per
 page (its best), so the `k` passages cover `k` pages. A follow-up question ("and on Sundays?") is also
 searched together with the conversation's previous question (`context`), at a lower weight, so
-it finds what it refers to while a new topic still wins on its own words. The weights were tuned
-on the tuning part of bench/retrieval_set (see bench/bench_knowledge.py and the README).
+it finds what it refers to while a new topic still wins on its own words. The fusion was chosen
+by cross-validation across both question files of bench/retrieval_set (see the README).
 """
 
 from __future__ import annotations
@@ -23,12 +23,16 @@ from knowledge._store import ProjectStore, StoredChunk
 
 #: Candidates taken from each ranking before fusion.
 DEPTH = 40
-#: Reciprocal rank fusion: a ranking contributes weight / (RRF_K + rank).
-RRF_K = 10
+#: Reciprocal rank fusion: a ranking contributes weight / (RRF_K + rank). A small k lets the first
+#: passages of either ranking count most, so a page only one side finds first is not outranked by
+#: pages both put in the middle (k 10 -> 3 raised hybrid recall@5 and MRR on both question files).
+RRF_K = 3
 VECTOR_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.3
-#: The question together with the previous one, against the question alone.
-CONTEXT_WEIGHT = 0.5
+#: The question together with the previous one, against the question alone. With fusion k 3 the
+#: question's own first passages weigh more, so the previous turn needs more than half weight (0.5)
+#: to bring a follow-up ("and on Sundays?") back to its topic.
+CONTEXT_WEIGHT = 0.7
 #: The share of a question's (stemmed, stop words aside) words that one of its passages must hold to
 #: count as relevant by keywords alone, whatever the cosine similarity (`min_score`). On the tuning
 #: part: every answerable question had a passage with >= 0.75 or a cosine >= 0.4; no unrelated

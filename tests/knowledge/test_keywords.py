@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge._keywords import KeywordIndex, ProjectKeywords, terms
+from knowledge._keywords import KeywordIndex, ProjectKeywords, indexed_terms, terms
 
 
 def test_terms_are_stemmed_lower_case_and_skip_function_words():
@@ -27,6 +27,27 @@ def test_bm25_ranks_rare_words_and_repeated_words_higher():
     assert hits[0][1] > hits[1][1] > 0
     assert [chunk for chunk, _ in index.search({"plot": 1.0}, k=1)] == ["manual-2"]
     assert index.search({"absent": 1.0}, k=5) == []
+
+
+def test_a_passage_titled_with_the_question_s_word_outranks_one_that_mentions_it_in_passing():
+    index = KeywordIndex()
+    index.add("manual", [
+        ("manual-0", indexed_terms("Palette", "It maps gray values onto colors for surfaces.")),
+        ("manual-1", indexed_terms("Surfaces", "A mesh is drawn; a palette may color it.")),
+    ])
+    hits = index.search(dict.fromkeys(terms("palette"), 1.0), k=2)
+    assert [chunk for chunk, _ in hits] == ["manual-0", "manual-1"]
+    assert hits[0][1] > hits[1][1]
+
+
+def test_a_longer_passage_that_uses_the_word_twice_outranks_a_short_one_that_uses_it_once():
+    # Passages are cut to a bounded size, so length says little about verbosity: normalisation is mild.
+    index = index_of(manual=[
+        "The palette.",
+        "A palette maps each gray value of a surface onto a color; set it before the splot command draws the palette.",
+        "Unrelated words about axes and tics.",
+    ])
+    assert [chunk for chunk, _ in index.search({"palett": 1.0}, k=2)] == ["manual-1", "manual-0"]
 
 
 def test_a_removed_document_leaves_no_trace_and_a_re_added_one_scores_as_before():

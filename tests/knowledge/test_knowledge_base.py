@@ -9,6 +9,7 @@ from chromadb.api.models.Collection import Collection
 
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, MalformedPdf, StoreLocked
 from knowledge._retrieve import retrieve
+from knowledge._store import chunk_id
 from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
 
 TOPIC_QUESTIONS = [
@@ -240,3 +241,11 @@ async def test_the_passages_of_an_answer_cite_distinct_pages(kb: KnowledgeBase):
         passages = retrieve(kb.project("p1"), kb.embedder, kb.keywords("p1"),
                             "Why do volcanoes erupt explosively?", k=2, min_score=-1.0, mode=mode)
         assert [passage.page for passage in passages] == [1, 2], mode  # page 1's second passage adds nothing new
+
+
+async def test_a_passage_is_indexed_by_its_section_title_twice(kb: KnowledgeBase):
+    summary = await kb.ingest_pdf("p1", "alice", "manual.pdf", make_pdf(
+        ["3.2 Pointers\nA null value maps to None in Caml, and any other value to Some of the value it points at."]))
+    stored, _ = kb.project("p1").chunks([chunk_id(summary.doc_id, 0)])[chunk_id(summary.doc_id, 0)]
+    assert stored.metadata["section"] == "3.2 Pointers"
+    assert stored.metadata["terms"].split().count("pointer") == 2  # the title twice; the text never says it
