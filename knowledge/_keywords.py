@@ -4,7 +4,9 @@ The index's lasting form is the `terms` field of every chunk stored in Chroma (w
 ingestion, beside the chunk's vector, and deleted with it), so it lives wherever the vectors
 live: the embedded folder or the Chroma server every app instance shares. Each process keeps a
 `KeywordIndex` per project in memory and brings it up to date by whole documents when the
-project's document list changes (`ProjectKeywords.sync`): never rebuilt per query.
+project's document list changes (`ProjectKeywords.sync`): never rebuilt per query. It also knows
+the page each chunk cites (read with the terms, from the chunk's stored `page`), so retrieval can
+keep one passage per page without reading the candidates from Chroma first.
 
 Why not bm25s or tantivy as the index: bm25s builds one static matrix over a whole corpus (no
 adding or deleting a document), and tantivy keeps its index in a local folder that other
@@ -68,6 +70,11 @@ class _Document:
     postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term -> (chunk positions, term frequencies)
 
 
+#: One chunk as the index holds it: id, terms, and the page it cites whatever the question (0: a
+#: document without pages; None: the chunk spans a page break, so the question decides its page).
+Entry = tuple[str, list[str], int | None]
+
+
 @dataclass
 class KeywordIndex:
     """BM25 over the chunks of one project, with documents added and removed whole."""
@@ -75,6 +82,7 @@ class KeywordIndex:
     _documents: dict[str, _Document] = field(default_factory=dict)
     _document_frequency: Counter = field(default_factory=Counter)
     _holders: dict[str, set[str]] = field(default_factory=dict)  # term -> documents containing it
+    _pages: dict[str, tuple[str, int]] = field(default_factory=dict)  # chunk id -> (doc id, page), one-page chunks
     _chunks: int = 0
     _total_length: int = 0
 
@@ -85,15 +93,17 @@ class KeywordIndex:
     def doc_ids(self) -> set[str]:
         return set(self._documents)
 
-    def add(self, doc_id: str, chunks: Iterable[tuple[str, list[str]]]) -> None:
-        """Index a document given as (chunk id, terms) pairs; a document already indexed is replaced."""
+    def add(self, doc_id: str, chunks: Iterable[Entry]) -> None:
+        """Index a document given as (chunk id, terms, page) entries; a document already indexed is replaced."""
         self.remove(doc_id)
         chunk_ids: list[str] = []
         lengths: list[int] = []
         positions: dict[str, list[int]] = {}
         frequencies: dict[str, list[int]] = {}
-        for position, (chunk_id, chunk_terms) in enumerate(chunks):
+        for position, (chunk_id, chunk_terms, page) in enumerate(chunks):
             chunk_ids.append(chunk_id)
+            if page is not None:
+                self._pages[chunk_id] = (doc_id, page)
             lengths.append(len(chunk_terms))
             for term, count in Counter(chunk_terms).items():
                 positions.setdefault(term, []).append(position)
@@ -121,8 +131,14 @@ class KeywordIndex:
             holders.discard(doc_id)
             if not holders:
                 del self._holders[term]
+        for chunk_id in document.chunk_ids:
+            self._pages.pop(chunk_id, None)
         self._chunks -= len(document.chunk_ids)
         self._total_length -= int(document.lengths.sum())
+
+    def page(self, chunk_id: str) -> tuple[str, int] | None:
+        """(doc id, page) an indexed chunk cites whatever the question (page 0: none); None if it spans pages or is unknown."""
+        return self._pages.get(chunk_id)
 
     def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         """The `k` best (chunk id, BM25 score) pairs for query terms with their weights, best first."""
@@ -159,10 +175,10 @@ class ProjectKeywords:
         self.index = KeywordIndex()
         self._lock = threading.Lock()
 
-    def sync(self, listed: dict[str, int], load: Callable[[str, int], list[tuple[str, list[str]]]]) -> None:
+    def sync(self, listed: dict[str, int], load: Callable[[str, int], list[Entry]]) -> None:
         """Add the listed documents (doc id -> chunk count) not yet indexed, drop those no longer listed.
 
-        `load(doc_id, chunks)` reads a document's stored (chunk id, terms) pairs.
+        `load(doc_id, chunks)` reads a document's stored (chunk id, terms, page) entries.
         """
         with self._lock:
             for doc_id in self.index.doc_ids - set(listed):
@@ -174,3 +190,8 @@ class ProjectKeywords:
     def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         with self._lock:
             return self.index.search(weighted_terms, k)
+
+    def pages(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """(doc id, page) each of these chunks cites whatever the question, for those that lie on one page."""
+        with self._lock:
+            return {chunk_id: page for chunk_id in chunk_ids if (page := self.index.page(chunk_id)) is not None}

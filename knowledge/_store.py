@@ -169,18 +169,25 @@ class ProjectStore:
                 self._client.delete_collection(name)
 
     # --- search ----------------------------------------------------------------------
-    def chunk_terms(self, doc_id: str, chunks: int) -> list[tuple[str, list[str]]]:
-        """A document's stored keyword terms, (chunk id, terms) in chunk order: its part of the keyword index."""
+    def keyword_entries(self, doc_id: str, chunks: int) -> list[tuple[str, list[str], int | None]]:
+        """A document's part of the keyword index, in chunk order: (chunk id, terms, page) from the chunks' metadata.
+
+        The page is the one a chunk cites whatever the question (0 without pages), None for a chunk
+        over a page break (the question's words choose among its pages).
+        """
         collection = self._collection(self._chunks_name, create=False)
         if collection is None or chunks <= 0:
             return []
         ids = [chunk_id(doc_id, index) for index in range(chunks)]
         batch = self._client.get_max_batch_size()
-        found: dict[str, str] = {}
+        found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), batch):
             part = collection.get(ids=ids[start : start + batch], include=["metadatas"])
-            found.update((i, str((meta or {}).get("terms", ""))) for i, meta in zip(part["ids"], part["metadatas"]))
-        return [(i, found[i].split()) for i in ids if i in found]
+            found.update((i, meta or {}) for i, meta in zip(part["ids"], part["metadatas"]))
+        return [
+            (i, str(meta.get("terms", "")).split(), None if meta.get("spans") else int(meta.get("page", 0)))
+            for i in ids if (meta := found.get(i)) is not None
+        ]
 
     def chunks(self, ids: list[str]) -> dict[str, tuple[StoredChunk, np.ndarray]]:
         """Chunks by id with their vectors (for keyword hits the vector search did not return)."""

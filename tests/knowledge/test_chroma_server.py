@@ -53,6 +53,8 @@ async def test_instances_sharing_a_server_share_the_keyword_index(chroma_server,
         data = make_pdf(TOPIC_PAGES + [ERROR_CODES])
         summary = await first.ingest_pdf(project, "alice", "manual.pdf", data)
         assert keyword_pages(second, project, question) == [5]
+        code_chunk = f"{summary.doc_id}-{summary.chunks - 1}"
+        assert second.keywords(project).pages([code_chunk]) == {code_chunk: (summary.doc_id, 5)}  # read from the server
         assert await first.remove_document(project, summary.doc_id)
         assert keyword_pages(second, project, question) == []
         await second.ingest_pdf(project, "bob", "manual.pdf", data)

@@ -13,7 +13,7 @@ def test_terms_are_stemmed_lower_case_and_skip_function_words():
 def index_of(**documents: list[str]) -> KeywordIndex:
     index = KeywordIndex()
     for doc_id, texts in documents.items():
-        index.add(doc_id, [(f"{doc_id}-{i}", terms(text)) for i, text in enumerate(texts)])
+        index.add(doc_id, [(f"{doc_id}-{i}", terms(text), i + 1) for i, text in enumerate(texts)])
     return index
 
 
@@ -32,8 +32,8 @@ def test_bm25_ranks_rare_words_and_repeated_words_higher():
 def test_a_passage_titled_with_the_question_s_word_outranks_one_that_mentions_it_in_passing():
     index = KeywordIndex()
     index.add("manual", [
-        ("manual-0", indexed_terms("Palette", "It maps gray values onto colors for surfaces.")),
-        ("manual-1", indexed_terms("Surfaces", "A mesh is drawn; a palette may color it.")),
+        ("manual-0", indexed_terms("Palette", "It maps gray values onto colors for surfaces."), 1),
+        ("manual-1", indexed_terms("Surfaces", "A mesh is drawn; a palette may color it."), 2),
     ])
     hits = index.search(dict.fromkeys(terms("palette"), 1.0), k=2)
     assert [chunk for chunk, _ in hits] == ["manual-0", "manual-1"]
@@ -56,10 +56,22 @@ def test_a_removed_document_leaves_no_trace_and_a_re_added_one_scores_as_before(
     index.remove("notes")
     assert [chunk for chunk, _ in index.search({"palett": 1.0}, k=5)] == ["manual-0"]
     assert index.search({"note": 1.0}, k=5) == []
-    index.add("notes", [("notes-0", terms("palette notes")), ("notes-1", terms("more notes"))])
+    index.add("notes", [("notes-0", terms("palette notes"), 1), ("notes-1", terms("more notes"), 2)])
     assert index.search({"palett": 1.0}, k=5) == before
-    index.add("notes", [("notes-0", terms("other words"))])  # the same id again replaces the document
+    index.add("notes", [("notes-0", terms("other words"), 1)])  # the same id again replaces the document
     assert [chunk for chunk, _ in index.search({"palett": 1.0}, k=5)] == ["manual-0"]
+
+
+def test_the_index_knows_each_one_page_chunks_page_through_removal_and_re_adding():
+    index = KeywordIndex()
+    index.add("manual", [("manual-0", terms("intro"), 1), ("manual-1", terms("over a page break"), None)])
+    index.add("note", [("note-0", terms("a saved answer"), 0)])
+    assert index.page("manual-0") == ("manual", 1) and index.page("note-0") == ("note", 0)
+    assert index.page("manual-1") is None  # spans pages: the question's words choose
+    index.remove("manual")
+    assert index.page("manual-0") is None and index.page("note-0") == ("note", 0)
+    index.add("manual", [("manual-0", terms("intro"), 3)])
+    assert index.page("manual-0") == ("manual", 3)
 
 
 def test_query_term_weights_count():
@@ -71,17 +83,18 @@ def test_query_term_weights_count():
 def test_sync_loads_each_document_once_and_drops_unlisted_ones():
     loads: list[str] = []
 
-    def load(doc_id: str, chunks: int) -> list[tuple[str, list[str]]]:
+    def load(doc_id: str, chunks: int) -> list[tuple[str, list[str], int | None]]:
         loads.append(doc_id)
-        return [(f"{doc_id}-{i}", terms(f"{doc_id} passage number {i}")) for i in range(chunks)]
+        return [(f"{doc_id}-{i}", terms(f"{doc_id} passage number {i}"), i + 1) for i in range(chunks)]
 
     keywords = ProjectKeywords()
     keywords.sync({"alpha": 2, "beta": 1}, load)
     keywords.sync({"alpha": 2, "beta": 1}, load)  # nothing changed: nothing reloaded (never rebuilt per query)
     assert sorted(loads) == ["alpha", "beta"]
     assert {chunk for chunk, _ in keywords.search({"beta": 1.0}, k=5)} == {"beta-0"}
+    assert keywords.pages(["alpha-1", "beta-0", "gamma-0"]) == {"alpha-1": ("alpha", 2), "beta-0": ("beta", 1)}
 
     keywords.sync({"alpha": 2}, load)  # beta was removed (by this or another instance)
-    assert keywords.search({"beta": 1.0}, k=5) == []
+    assert keywords.search({"beta": 1.0}, k=5) == [] and keywords.pages(["beta-0"]) == {}
     keywords.sync({"alpha": 2, "gamma": 1}, load)
     assert loads[-1] == "gamma" and len(loads) == 3

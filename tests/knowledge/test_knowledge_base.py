@@ -192,16 +192,29 @@ def keyword_pages(kb: KnowledgeBase, project: str, question: str) -> list[int | 
 async def test_the_keyword_index_is_written_at_ingestion_and_follows_removal_and_re_ingestion(kb: KnowledgeBase):
     data = make_pdf(TOPIC_PAGES + [ERROR_CODES])
     summary = await kb.ingest_pdf("p1", "alice", "manual.pdf", data)
-    stored = kb.project("p1").chunk_terms(summary.doc_id, summary.chunks)
+    stored = kb.project("p1").keyword_entries(summary.doc_id, summary.chunks)
     assert len(stored) == summary.chunks and "e4711" in stored[-1][1]  # stored beside the vectors, in Chroma
+    assert stored[-1][2] == 5  # with the page it cites, so one passage per page needs no extra read
     assert keyword_pages(kb, "p1", "What does E4711 mean?") == [5]
     assert (await kb.retrieve("p1", "What does E4711 mean?"))[0].page == 5  # hybrid: the code decides
+    code_chunk = stored[-1][0]
+    assert kb.keywords("p1").pages([code_chunk]) == {code_chunk: (summary.doc_id, 5)}
 
     assert await kb.remove_document("p1", summary.doc_id)
     assert keyword_pages(kb, "p1", "What does E4711 mean?") == []
-    assert kb.keywords("p1").index.doc_ids == set()
+    assert kb.keywords("p1").index.doc_ids == set() and kb.keywords("p1").pages([code_chunk]) == {}
     await kb.ingest_pdf("p1", "alice", "manual.pdf", data)
     assert keyword_pages(kb, "p1", "What does E4711 mean?") == [5]
+    assert kb.keywords("p1").pages([code_chunk]) == {code_chunk: (summary.doc_id, 5)}
+
+
+async def test_a_keyword_hit_gone_from_the_store_is_passed_over(kb: KnowledgeBase):
+    """The index chooses pages without reading; a chosen chunk removed behind its back gives way to the next page."""
+    summary = await kb.ingest_pdf("p1", "alice", "manual.pdf", make_pdf(TOPIC_PAGES + [ERROR_CODES]))
+    assert keyword_pages(kb, "p1", "What does E4711 mean?") == [5]  # the index is loaded
+    store = kb.project("p1")
+    store._collection(store._chunks_name, create=False).delete(ids=[f"{summary.doc_id}-{summary.chunks - 1}"])
+    assert keyword_pages(kb, "p1", "E4711 water") == [3]
 
 
 OPENING_HOURS = [
