@@ -21,8 +21,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -48,8 +47,9 @@ _MATH = re.compile(r"[=+\-*/^<>%√∑∫π]")
 _WORD = re.compile(r"\w+")
 _UPPER = re.compile(r"[A-Z]")
 _CODE = re.compile(r"[{}\[\];()_`]")
-#: numpy's BLAS libraries, limited to one thread while a message is scored (`_one_blas_thread`).
-_BLAS_LIBRARIES = ThreadpoolController().select(user_api="blas").lib_controllers
+#: numpy's BLAS, limited to one thread while a message is scored: the product is too small to share,
+#: and OpenBLAS's idle threads spin after it, which tripled the app's CPU per score (20 ms instead of 7).
+_BLAS = ThreadpoolController()
 #: Enough text for every cheap feature; longer prompts are read only this far (keeps scoring O(1)).
 _FEATURE_WINDOW = 4000
 
@@ -80,23 +80,6 @@ def cheap_features(prompts: Sequence[str]) -> np.ndarray:
             min(head.count("?"), 5),
         ))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CHEAP_FEATURES))
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """numpy's BLAS on one thread for a block: the product is too small to share, and OpenBLAS's idle
-    threads spin after it, which tripled the app's CPU per score (20 ms instead of 7).
-
-    What threadpoolctl's `limit` does, without its 0.09 ms of bookkeeping per call.
-    """
-    changed = [(library, threads) for library in _BLAS_LIBRARIES if (threads := library.get_num_threads()) != 1]
-    for library, _threads in changed:
-        library.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for library, threads in changed:
-            library.set_num_threads(threads)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -294,7 +277,7 @@ class ComplexityScorer:
 
     def score_embedded(self, embeddings: np.ndarray) -> list[ComplexityScore]:
         """Scores from unit embeddings computed elsewhere (cached ones: notebooks, evaluations)."""
-        with _one_blas_thread():
+        with _BLAS.limit(limits=1, user_api="blas"):
             values = self.weights.neighbours.predict(embeddings)
         threshold = self.threshold_for(method="embedding")
         return [ComplexityScore(float(v), "embedding", threshold, self.cloud_share) for v in values]
