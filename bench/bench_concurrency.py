@@ -1,8 +1,9 @@
 """First token for 1 and 20 concurrent chat users: Hybrid Chat beside the Module08 course sample, same run.
 
 Drives `../shared/peer/` (beside the project root): its fake OpenAI-compatible server (0.5 s
-prefill, then 50 tokens 20 ms apart) serves both apps; the Module08 sample app (Chainlit +
-a synchronous OpenAI client) and Hybrid Chat pinned to the GPT profile, whose
+prefill, then 50 tokens 20 ms apart) serves three apps: the Module08 sample app (Chainlit +
+a synchronous OpenAI client), the thinnest async Chainlit app (`_thinnest_chainlit_app.py`: the
+floor of what Chainlit itself costs here) and Hybrid Chat pinned to the GPT profile, whose
 `OPENAI_BASE_URL` is the fake. The peer's browser-less socket.io client signs in, opens
 sessions and measures, per message, the time from sending it to the first streamed token.
 
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.ports import free_port  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peer"
+FLOOR_APP = Path(__file__).resolve().parent / "_thinnest_chainlit_app.py"
 PROFILE = "GPT-4.1 mini"  # Hybrid Chat's chat profile of the OpenAI-compatible model
 SECRET = "bench-concurrency-secret-0123456789abcdef0123"
 OUR_USERS = [("alice", "alice-pw-1"), ("bob", "bob-pw-2")]
@@ -168,7 +170,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2, help="messages per session under load")
     parser.add_argument("--single", type=int, default=6, help="messages of the one-user measurement")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=("ours", "module08"), help="measure one app only")
+    parser.add_argument("--only", choices=("ours", "module08", "floor"), help="measure one app only")
     parser.add_argument("--peer", type=Path, default=PEER, help="the peer harness (default ../shared/peer)")
     parser.add_argument("--py-spy", type=Path, metavar="SVG",
                         help="record Hybrid Chat's CPU samples (py-spy on PATH, --gil) during its loaded measurements")
@@ -180,7 +182,7 @@ def main() -> None:
     if not (peer_harness / "chainlit_client.py").exists():
         raise SystemExit(f"no peer harness at {peer_harness} (../shared/peer beside the project root)")
     chainlit = str(Path(sys.executable).parent / "chainlit")
-    ports = {name: free_port() for name in ("fake", "module08", "ours")}
+    ports = {name: free_port() for name in ("fake", "module08", "floor", "ours")}
     fake_url = f"http://127.0.0.1:{ports['fake']}"
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp, ExitStack() as servers:
         tmp = Path(tmp)
@@ -203,19 +205,26 @@ def main() -> None:
         pids: dict[str, int] = {"provider": provider.pid}
         apps: dict[str, tuple[str, list, str]] = {}
         auth = {"CHAINLIT_AUTH_SECRET": SECRET}
-        if args.only != "ours":
+        if args.only in (None, "module08"):
             peer = run([chainlit, "run", str(peer_harness / "module08_app.py"), "--headless", "--host", "127.0.0.1",
                         "--port", str(ports["module08"])], peer_dir, {**auth, "BASE_URL": fake_url}, "module08.log")
             apps["Module08"] = (f"http://127.0.0.1:{ports['module08']}", PEER_USERS, "")
             pids["Module08"] = peer.pid
-        if args.only != "module08":
+        if args.only in (None, "floor"):
+            floor_dir = tmp / "floor"
+            floor_dir.mkdir()
+            floor = run([chainlit, "run", str(FLOOR_APP), "--headless", "--host", "127.0.0.1", "--port",
+                         str(ports["floor"])], floor_dir, {**auth, "BASE_URL": fake_url}, "floor.log")
+            apps["Chainlit floor"] = (f"http://127.0.0.1:{ports['floor']}", PEER_USERS, "")
+            pids["Chainlit floor"] = floor.pid
+        if args.only in (None, "ours"):
             ours_env = {
                 **auth, "DATA_DIR": str(data_dir), "CHAT_USERS": ",".join(f"{u}:{p}" for u, p in OUR_USERS),
                 "RATE_LIMIT_PER_MINUTE": "0", "OPENAI_BASE_URL": f"{fake_url}/v1", "OPENAI_API_KEY": "peer",
                 "OPENAI_MODEL": "fake-gpt", "LOG_LEVEL": "WARNING", "DATABASE_URL": "",
                 **dict(setting.split("=", 1) for setting in args.env),
             }
-            ours = run([chainlit, "run", "app.py", "--headless", "--host", "127.0.0.1", "--port", str(ports["ours"])],
+            ours = run([sys.executable, "-m", "scripts.serve", "--host", "127.0.0.1", "--port", str(ports["ours"])],
                        ROOT, ours_env, "ours.log")
             apps["Hybrid Chat"] = (f"http://127.0.0.1:{ports['ours']}", OUR_USERS, PROFILE)
             pids["Hybrid Chat"] = ours.pid
@@ -225,7 +234,7 @@ def main() -> None:
             print(f"Fake provider {fake_url} (0.5 s prefill, 50 tokens 20 ms apart); "
                   f"{args.users} users x {args.messages} messages, 1 user x {args.single} messages\n")
             asyncio.run(measure(peer_harness, apps, pids, args.users, args.messages, args.single, args.rounds,
-                                py_spy(args.py_spy, ours.pid if args.only != "module08" else None)))
+                                py_spy(args.py_spy, pids.get("Hybrid Chat"))))
         finally:
             if args.keep_logs:
                 args.keep_logs.mkdir(parents=True, exist_ok=True)

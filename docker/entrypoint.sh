@@ -3,4 +3,4 @@
 set -eu
 : "${CHAINLIT_AUTH_SECRET:?set CHAINLIT_AUTH_SECRET (the same value on every instance; e.g. openssl rand -base64 48)}"
 python -m router.embedded_model
-exec chainlit run app.py --headless --host 0.0.0.0 --port "${PORT:-8000}"
+exec python -m scripts.serve --host 0.0.0.0 --port "${PORT:-8000}"

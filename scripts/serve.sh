@@ -9,4 +9,4 @@ if [ -z "${CHAINLIT_AUTH_SECRET:-}" ]; then
   export CHAINLIT_AUTH_SECRET
 fi
 echo "Starting Hybrid Chat on http://$host:$port"
-exec .venv/bin/chainlit run app.py --headless --host "$host" --port "$port"
+exec .venv/bin/python -m scripts.serve --host "$host" --port "$port"

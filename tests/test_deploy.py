@@ -93,6 +93,6 @@ def test_the_dockerfile_installs_the_lock_without_deps_and_checks_health():
     assert "download.pytorch.org/whl/cpu" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
     entrypoint = (REPO / "docker" / "entrypoint.sh").read_text()
-    assert "python -m router.embedded_model" in entrypoint and "chainlit run app.py" in entrypoint
+    assert "python -m router.embedded_model" in entrypoint and "python -m scripts.serve" in entrypoint
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", "data", ".git"} <= set(ignored), "the image must not carry local data or the virtualenv"

@@ -1,4 +1,4 @@
-"""The gateway inside the real app (`chainlit run app.py`), answered by the real embedded model.
+"""The gateway inside the real app (`python -m scripts.serve`, as `make run` starts it), answered by the real embedded model.
 
 The cloud model is GPT through the real `openai` client, served by the local fake of OpenAI's
 wire protocol; it runs on its own event loop in this process, so a test reads every request

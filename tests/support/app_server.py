@@ -1,4 +1,4 @@
-"""Start the real app (`chainlit run app.py`) on a free 127.0.0.1 port for a test, and stop it.
+"""Start the real app (`python -m scripts.serve`, as `make run` does) on a free 127.0.0.1 port for a test, and stop it.
 
 Each server gets its own DATA_DIR; the prepared embedded model is shared through a
 symlink so no test pays the conversion twice.
@@ -59,8 +59,7 @@ class AppServer:
         }
         self._log = open(self.log_path, "w")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1",
-             "--port", str(self.port)],
+            [sys.executable, "-m", "scripts.serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=dies_with_the_test(),
         )
         try:
