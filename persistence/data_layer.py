@@ -46,11 +46,11 @@ from chainlit.types import (
 )
 from chainlit.user import PersistedUser, User
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings, get_settings
 
-from .engine import configure_engine, database_url, ensure_sqlite_folder, write_turn
+from .engine import create_engine, database_url, write_turn
 from .errors import PersistenceError, database_errors
 from .storage import LocalStorageClient, safe_file_name
 
@@ -108,12 +108,13 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         context of the failing call: the app uses it to tell the user the message was not saved.
         `outage` numbers the outages (failures until the next success are one), so the app can
         tell each user once per outage rather than once per failed step."""
-        ensure_sqlite_folder(url)
         super().__init__(conninfo=url, storage_provider=storage_provider, show_logger=show_logger)
+        # Chainlit's engine has SQLAlchemy's default pool; ours keeps its connections (see `engine.POOL_SIZE`).
+        self.engine = create_engine(url)
+        self.async_session = async_sessionmaker(bind=self.engine, expire_on_commit=False)
         self.on_error = on_error
         self.outage = 0
         self._failing = False
-        configure_engine(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
     @classmethod
