@@ -217,16 +217,13 @@ class HybridDataLayer(SQLAlchemyDataLayer):
         metadata: dict | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        existing = await self.execute_sql('SELECT "metadata" FROM threads WHERE "id" = :id', {"id": thread_id})
-        if existing and name is None and user_id is None and metadata is None and tags is None:
-            return
         merged: dict[str, Any] = {}
-        if existing:
-            stored = decode_json(existing[0]["metadata"])
-            merged = stored if isinstance(stored, dict) else {}
-        incoming = metadata or {}
-        merged = {k: v for k, v in merged.items() if incoming.get(k, "") is not None}
-        merged.update({k: v for k, v in incoming.items() if v is not None})
+        if metadata is not None:  # merged into what is stored (Chainlit's first message and HTTP requests send none)
+            existing = await self.execute_sql('SELECT "metadata" FROM threads WHERE "id" = :id', {"id": thread_id})
+            stored = decode_json(existing[0]["metadata"]) if existing else {}
+            stored = stored if isinstance(stored, dict) else {}
+            merged = {k: v for k, v in stored.items() if metadata.get(k, "") is not None}  # None deletes a key
+            merged.update({k: v for k, v in metadata.items() if v is not None})
         user_identifier = None
         if user_id:
             found = await self.execute_sql('SELECT "identifier" FROM users WHERE "id" = :id', {"id": user_id})
@@ -243,7 +240,9 @@ class HybridDataLayer(SQLAlchemyDataLayer):
             "metadata": json.dumps(merged),
         }
         values = {k: v for k, v in values.items() if v is not None}
-        updates = [f'"{k}" = EXCLUDED."{k}"' for k in values if k in ("name", "tags", "metadata")]
+        # Without new metadata, a stored thread keeps its own ("{}" is only a new thread's).
+        updated = ("name", "tags", "metadata") if metadata is not None else ("name", "tags")
+        updates = [f'"{k}" = EXCLUDED."{k}"' for k in values if k in updated]
         # The owner is set once: a later upsert can never move the thread to another user.
         updates += [f'"{k}" = COALESCE(threads."{k}", EXCLUDED."{k}")' for k in values if k in ("userId", "userIdentifier")]
         columns = ", ".join(f'"{k}"' for k in values)

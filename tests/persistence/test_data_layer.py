@@ -190,6 +190,19 @@ async def test_thread_owner_never_changes(stock_layer, layer, new_user):
     assert thread["userIdentifier"] == alice.identifier and thread["name"] == "renamed"
 
 
+async def test_thread_metadata_is_merged_and_kept_when_none_is_given(layer, new_user):
+    thread_id = await new_thread(layer, await new_user())
+    await layer.update_thread(thread_id, metadata={"project": "p1"})
+    await layer.update_thread(thread_id, name="renamed")  # Chainlit's rename and first message send no metadata
+    thread = await layer.get_thread(thread_id)
+    assert thread["name"] == "renamed" and thread["metadata"] == {"chat_profile": "Fast", "project": "p1"}
+    await layer.update_thread(thread_id, metadata={"chat_profile": None, "private": True})  # None removes a key
+    assert (await layer.get_thread(thread_id))["metadata"] == {"project": "p1", "private": True}
+    fresh = str(uuid.uuid4())
+    await layer.update_thread(fresh)
+    assert (await layer.get_thread(fresh))["metadata"] == {}
+
+
 async def test_unknown_thread_has_no_author(stock_layer, layer):
     with pytest.raises(ValueError):
         await stock_layer.get_thread_author("missing")  # chainlit turns this into HTTP 500
