@@ -4,8 +4,8 @@
 
 Why not `chainlit run`: Chainlit's CLI applies `nest_asyncio` as soon as it is imported, which swaps
 asyncio's C tasks and futures for pure-Python ones, and it serves on the standard event loop. The
-same start-up on uvloop with httptools costs about a third less CPU per message with 20 users
-chatting at once (`bench/bench_concurrency.py`). Nothing here needs a re-entrant event loop: the one
+same start-up on uvloop with httptools took 46-58 ms of CPU per message instead of 56-73 with 20
+users chatting at once (`bench/bench_concurrency.py`, three alternating pairs). Nothing here needs a re-entrant event loop: the one
 nested run Chainlit makes (a session's profile configuration) is replaced by
 `chat.workarounds.configure_sessions_without_nesting`.
 
