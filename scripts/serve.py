@@ -5,9 +5,9 @@
 Why not `chainlit run`: Chainlit's CLI applies `nest_asyncio` as soon as it is imported, which swaps
 asyncio's C tasks and futures for pure-Python ones, and it serves on the standard event loop. The
 same start-up on uvloop with httptools took 46-58 ms of CPU per message instead of 56-73 with 20
-users chatting at once (`bench/bench_concurrency.py`, three alternating pairs). Nothing here needs a re-entrant event loop: the one
-nested run Chainlit makes (a session's profile configuration) is replaced by
-`chat.workarounds.configure_sessions_without_nesting`.
+users chatting at once (`bench/bench_concurrency.py`, three alternating pairs). Nothing here needs a
+re-entrant event loop: the one nested run Chainlit makes (a session's profile configuration) is
+replaced by `chat.workarounds.configure_sessions_without_nesting`.
 
 Chainlit's own environment variables keep their meaning: CHAINLIT_ROOT_PATH, CHAINLIT_SSL_CERT and
 CHAINLIT_SSL_KEY, UVICORN_WS_PER_MESSAGE_DEFLATE.
