@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from router import scan_text
 from router.continuation import CONTINUE_INSTRUCTION, echoes_instruction
 from tests.support.app_server import chat_users
 from tests.support.cloud_app import cloud_app_fixtures
@@ -32,6 +33,11 @@ def fresh_script(cloud):
     cloud.requests.clear()
 
 
+def send_anyway(chat: ChatSession, ask: dict) -> dict:
+    """Answer the privacy question as its "Send anyway" button does."""
+    return next(a for a in chat.actions if a["id"] in ask["spec"]["keys"] and a["payload"]["choice"] == "send")
+
+
 async def test_a_fallback_note_names_no_address_and_the_chat_stays_open_to_the_cloud(app, cloud):
     cloud.script = [Hangup()]  # the provider is down for the first message only
     cookies = await sign_in(app.url, "alice", USERS["alice"])
@@ -41,9 +47,15 @@ async def test_a_fallback_note_names_no_address_and_the_chat_stays_open_to_the_c
         shown = [message.get("output") or "" for message in chat.messages]
         assert not [text for text in shown if re.search(r"https?://|127\.0\.0\.1", text)], "no provider address"
 
+        # The embedded model writes at the chat's temperature: when its answer happens to hold personal
+        # data (a name, in one CI run), the next message carries it along and is rightly asked about.
+        # "Send anyway" then: what this test is about is that the cloud model is tried again.
+        chat.answer_ask = lambda ask: send_anyway(chat, ask)
         second = await chat.send("Name one colour.")
 
-        assert chat.asks == [], "an ordinary message needs no privacy confirmation"
+        model_text = first["output"].strip().partition("\n\n")[2]  # the fallback model's answer, after the note
+        assert len(chat.asks) == (1 if scan_text(model_text) else 0), "an ordinary message needs no confirmation"
+        assert all("(history[1])" in ask["msg"]["output"] for ask in chat.asks), "only the model's answer is"
         assert second["output"] == "Hello, world!", "answered by the cloud model"
         route = chat.route_output()
         assert route.startswith(f"Route: cloud · {CLOUD_PROFILE}") and "private" not in route
@@ -66,3 +78,16 @@ async def test_a_mid_answer_fallback_marks_the_seam_as_the_api_does_and_the_rout
         assert CONTINUE_INSTRUCTION not in continuation
         assert not [s for s in re.split(r"(?<=[.!?])\s+|\n", continuation) if echoes_instruction(s)], continuation
         assert "Answered by GPT-4.1 mini, then SmolLM2 135M (Foundry Local)" in chat.route_output()
+
+
+async def test_a_message_sent_anyway_after_the_privacy_question_is_answered_in_the_same_turn(app, cloud):
+    """What the first test relies on when the fallback answer held personal data: the turn goes on after the ask."""
+    cookies = await sign_in(app.url, "alice", USERS["alice"])
+    async with ChatSession(app.url, cookies, chat_profile=CLOUD_PROFILE) as chat:
+        chat.answer_ask = lambda ask: send_anyway(chat, ask)
+        answer = await chat.send("My e-mail is jane.doe@example.com. Name one colour.")
+
+        (ask,) = chat.asks
+        assert "(prompt)" in ask["msg"]["output"]
+        assert answer["output"] == "Hello, world!", "answered by the cloud model, as the user chose"
+        assert "jane.doe@example.com" in cloud.generation_requests()[-1].body["messages"][-1]["content"]

@@ -12,6 +12,7 @@ AskElementMessage...) is answered by `answer_ask`. Used by load, isolation and c
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -56,6 +57,7 @@ class ChatSession:
         self.resume_error: str | None = None
         self._task_start = asyncio.Event()
         self._task_end = asyncio.Event()
+        self._task_events: list[str] = []  # "start" and "end", in order: a turn with asks starts and ends again per ask
         self._resumed = asyncio.Event()
         self._sio = socketio.AsyncClient(reconnection=False)
         self._register_handlers()
@@ -101,11 +103,13 @@ class ChatSession:
 
         @sio.on("task_start")
         async def _start(*_: Any) -> None:
+            self._task_events.append("start")
             self._task_end.clear()
             self._task_start.set()
 
         @sio.on("task_end")
         async def _end(*_: Any) -> None:
+            self._task_events.append("end")
             self._task_end.set()
 
     async def change_settings(self, values: dict[str, Any], timeout: float = 60) -> None:
@@ -196,13 +200,24 @@ class ChatSession:
 
     async def send(self, text: str, timeout: float = 120, files: list[dict[str, Any]] | None = None,
                    command: str | None = None) -> dict[str, Any] | None:
-        """Send a user message (with uploaded `files`, or as a `command`); wait for its task to start
-        and end; return the last assistant message. An `ask` ends the task early: then use `wait_for`."""
-        seen = len(self.messages)
-        self._task_start.clear()
+        """Send a user message (with uploaded `files`, or as a `command`); wait for its task to end;
+        return the last assistant message. Chainlit ends the task while it waits for an answer to an
+        `ask`: with `answer_ask` set, the turn goes on after the answer and ends once per ask more;
+        without it, `send` returns at the ask (then use `wait_for`)."""
+        seen, asks, events = len(self.messages), len(self.asks), len(self._task_events)
         await self._sio.emit("client_message", {"message": self.user_message(text, command),
                                                 "fileReferences": files or []})
-        await asyncio.wait_for(self._turn(), timeout)
+
+        def turn_over() -> bool:
+            mine = list(itertools.dropwhile(lambda event: event == "end", self._task_events[events:]))  # a late end
+            answered = len(self.asks) - asks if self.answer_ask else 0
+            return mine.count("end") > answered and mine[-1] == "end"
+
+        async def wait() -> None:
+            while not turn_over():
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(wait(), timeout)
         answers = [m for m in self.messages[seen:] if m.get("type") == "assistant_message"]
         return answers[-1] if answers else None
 
