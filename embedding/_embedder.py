@@ -51,7 +51,7 @@ class Embedder:
         """Unit-length float32 vectors, one row per text; `on_batch(texts_done)` after each batch.
 
         `max_tokens` (up to `MAX_TOKENS`) cuts each text shorter: the cost grows with the tokens
-        read, and the router reads only a prompt's beginning to stay within milliseconds.
+        read, and the router reads only a prompt's beginning.
         """
         if not 2 < max_tokens <= MAX_TOKENS:
             raise ValueError(f"max_tokens must be between 3 and {MAX_TOKENS}, not {max_tokens}")
