@@ -1,4 +1,4 @@
-"""Sentence embeddings, one model per process, shared by routing (complexity score) and knowledge (retrieval).
+"""Sentence embeddings, one model per process: knowledge (retrieval) reads it; routing reads a table distilled from it.
 
 `shared_embedder(settings)` loads the offline all-MiniLM-L6-v2 once (ONNX int8 by default,
 sentence-transformers when `EMBEDDING_BACKEND=torch`) and hands every caller the same instance.

@@ -51,7 +51,7 @@ class Embedder:
         """Unit-length float32 vectors, one row per text; `on_batch(texts_done)` after each batch.
 
         `max_tokens` (up to `MAX_TOKENS`) cuts each text shorter: the cost grows with the tokens
-        read, and the router reads only a prompt's beginning to stay within milliseconds.
+        read, and the router reads only a prompt's beginning.
         """
         if not 2 < max_tokens <= MAX_TOKENS:
             raise ValueError(f"max_tokens must be between 3 and {MAX_TOKENS}, not {max_tokens}")
@@ -125,6 +125,17 @@ class OnnxEmbedder(Embedder):
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
+    @property
+    def vocabulary_size(self) -> int:
+        return int(self._tokenizer.get_vocab_size())
+
+    def pooled_output(self, tokens: Sequence[int]) -> np.ndarray:
+        """The mean-pooled, unnormalised output for `[CLS] tokens [SEP]`, run alone (the router's distillation)."""
+        ids = np.array([[self._tokenizer.token_to_id("[CLS]"), *tokens, self._tokenizer.token_to_id("[SEP]")]])
+        inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        with self._lock:
+            return self._session.run(None, inputs)[0][0].mean(axis=0)
+
     def _token_ids(self, batch: list[str], max_tokens: int) -> list[Encoding]:
         """Each text's tokens, its first `max_tokens` exactly as if the whole text were read.
 
@@ -133,7 +144,7 @@ class OnnxEmbedder(Embedder):
         space `CHARS_PER_TOKEN * max_tokens` characters in. Words never span a space, so those
         tokens are the whole text's first ones; when they are too few, the whole text is read.
         """
-        heads = [_head(text, CHARS_PER_TOKEN * max_tokens) for text in batch]
+        heads = [head_of(text, CHARS_PER_TOKEN * max_tokens) for text in batch]
         encodings = self._tokenizer.encode_batch(heads)
         return [encoding if head is text or len(encoding.ids) >= max_tokens else self._tokenizer.encode(text)
                 for text, head, encoding in zip(batch, heads, encodings)]
@@ -143,7 +154,7 @@ class OnnxEmbedder(Embedder):
 CHARS_PER_TOKEN = 8
 
 
-def _head(text: str, length: int) -> str:
+def head_of(text: str, length: int) -> str:
     """`text` up to its last space (or tab, line break) within `length` characters; `text` itself if shorter or unbroken."""
     if len(text) <= length:
         return text

@@ -26,12 +26,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from embedding import shared_embedder
 from router.catalog import ModelCatalog, ModelSpec
 from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityScore, ComplexityScorer
 from router.decision import AUTO_PROFILE, PrivacyChoice, RouteDecision, RouteRequest
 from router.load import Load
 from router.privacy import PrivacyReport, scan
+from router.static_embedding import shared_static_embedder
 from router.types import Health
 from settings import Settings
 
@@ -238,11 +238,12 @@ class RoutingPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RoutingPolicy:
-        """The policy as configured; the process-wide embedder scores (a missing one only switches to the heuristic)."""
+        """The policy as configured; the static MiniLM table scores (a missing one only switches to the heuristic)."""
         weights_file = settings.complexity_weights or DEFAULT_WEIGHTS_FILE
         try:
             scorer: ComplexityScorer | None = ComplexityScorer.from_file(
-                lambda: shared_embedder(settings), cloud_share=settings.router_cloud_share, weights_file=weights_file)
+                lambda: shared_static_embedder(settings), cloud_share=settings.router_cloud_share,
+                weights_file=weights_file)
         except (OSError, ValueError, KeyError) as exc:
             log.error("complexity weights %s unusable (%s): auto routing stays local", weights_file, exc)
             scorer = None

@@ -13,7 +13,9 @@ are shuffled (seed 0) into 5 groups of 8; per group: train on the other subjects
 GSM8K and score the whole group (unadapted); then add 400 random rows of the group
 (seed 0 + group; the deployment's own labels, weighted like `--domain-data`) and score
 the group's other rows (adapted). Groups 0 and 1 chose the model and its settings
-(`--tuning` shows them); the reported figures are the mean over groups 2, 3 and 4.
+(`--tuning` shows them); the reported figures are the mean over groups 2, 3 and 4. Beside
+the shipped model (on the static table distilled from MiniLM), the same model on the
+contextual MiniLM embedding it replaced, and the logistic regression before that.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from sklearn.linear_model import LogisticRegression
 
 from embedding import shared_embedder
 from router.complexity import DEFAULT_WEIGHTS_FILE, ComplexityWeights, cheap_features
+from router.static_embedding import shared_static_embedder
 from router.training.data import LabelledPrompts, cached_embeddings, default_router_data, load_labelled
 from router.training.routellm_metrics import RouterMetrics, evaluate
-from router.training.train_complexity import DOMAIN_WEIGHT, TOKEN_WINDOW, fit
+from router.training.train_complexity import DOMAIN_WEIGHT, TOKEN_WINDOW, fit, fit_neighbours
 from settings import get_settings
 
 SEED = 0
@@ -39,6 +42,9 @@ GROUPS = 5
 TUNING_GROUPS = (0, 1)
 REPORT_GROUPS = (2, 3, 4)
 ADAPTATION_ROWS = 400
+#: The contextual MiniLM's settings when it embedded the router's prompts (before the static table).
+CONTEXTUAL_TOKENS = 64
+CONTEXTUAL_TEMPERATURE = 0.1
 
 #: A router: (training rows, their embeddings, the rows to score, their embeddings) -> scores.
 Router = Callable[[LabelledPrompts, np.ndarray, LabelledPrompts, np.ndarray], np.ndarray]
@@ -53,6 +59,14 @@ def subject_groups(data: LabelledPrompts, count: int = GROUPS, seed: int = SEED)
 
 def ours(train: LabelledPrompts, train_embeddings: np.ndarray, test: LabelledPrompts, test_embeddings: np.ndarray) -> np.ndarray:
     neighbours, _ = fit(train, train_embeddings)
+    return neighbours.predict(test_embeddings)
+
+
+def contextual(train: LabelledPrompts, train_embeddings: np.ndarray, test: LabelledPrompts,
+               test_embeddings: np.ndarray) -> np.ndarray:
+    """The same model on the contextual MiniLM embedding of the prompts' first 64 tokens (the router before)."""
+    neighbours = fit_neighbours(train_embeddings, train.target, train.row_weight,
+                                CONTEXTUAL_TEMPERATURE, CONTEXTUAL_TOKENS)
     return neighbours.predict(test_embeddings)
 
 
@@ -73,10 +87,12 @@ def previous_model(train: LabelledPrompts, train_embeddings: np.ndarray, test: L
     return classifier.decision_function((np.hstack([test_embeddings, cheap_features(test.prompts)]) - mean) / scale)
 
 
-ROUTERS: dict[str, Router] = {
-    "similarity-weighted win rate (ours)": ours,
-    "previous: logistic regression": previous_model,
-    "cheap features (fallback)": fallback,
+#: Each router and the embedding it reads: "static" (the shipped table) or "contextual" (MiniLM itself).
+ROUTERS: dict[str, tuple[Router, str]] = {
+    "similarity-weighted, static table (ours)": (ours, "static"),
+    "similarity-weighted, contextual MiniLM": (contextual, "contextual"),
+    "previous: logistic regression": (previous_model, "contextual"),
+    "cheap features (fallback)": (fallback, "static"),
 }
 
 
@@ -91,8 +107,12 @@ def _figures(metrics: RouterMetrics) -> np.ndarray:
     return np.array([metrics.cpt50, metrics.cpt80, metrics.apgr])
 
 
-def domain_shift(data: LabelledPrompts, embeddings: np.ndarray, group: list[str], seed: int) -> dict[str, np.ndarray]:
-    """Per router: (CPT50, CPT80, APGR) unadapted on the group, then adapted on its rows not added."""
+def domain_shift(data: LabelledPrompts, embeddings: dict[str, np.ndarray], group: list[str],
+                 seed: int) -> dict[str, np.ndarray]:
+    """Per router: (CPT50, CPT80, APGR) unadapted on the group, then adapted on its rows not added.
+
+    `embeddings` holds the prompts' embeddings of each kind `ROUTERS` names.
+    """
     held = np.isin(data.groups, group)
     train_rows, held_rows = np.flatnonzero(~held), np.flatnonzero(held)
     shuffled = np.random.default_rng(seed).permutation(held_rows)
@@ -102,9 +122,10 @@ def domain_shift(data: LabelledPrompts, embeddings: np.ndarray, group: list[str]
     adapted = dataclasses.replace(adapted, row_weight=np.where(np.isin(adapted_rows, added), DOMAIN_WEIGHT, 1.0))
     results = {"random": np.concatenate([random_metrics(data.subset(held_rows), seed),
                                          random_metrics(data.subset(rest), seed)])}
-    for name, router in ROUTERS.items():
-        before = router(data.subset(train_rows), embeddings[train_rows], data.subset(held_rows), embeddings[held_rows])
-        after = router(adapted, embeddings[adapted_rows], data.subset(rest), embeddings[rest])
+    for name, (router, kind) in ROUTERS.items():
+        vectors = embeddings[kind]
+        before = router(data.subset(train_rows), vectors[train_rows], data.subset(held_rows), vectors[held_rows])
+        after = router(adapted, vectors[adapted_rows], data.subset(rest), vectors[rest])
         results[name] = np.concatenate([
             _figures(evaluate(before, data.strong_score[held_rows], data.weak_score[held_rows])),
             _figures(evaluate(after, data.strong_score[rest], data.weak_score[rest])),
@@ -114,10 +135,14 @@ def domain_shift(data: LabelledPrompts, embeddings: np.ndarray, group: list[str]
 
 def print_protocol(groups: tuple[int, ...]) -> None:
     data = load_labelled(default_router_data())
-    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=TOKEN_WINDOW)
+    settings = get_settings()
+    embeddings = {
+        "static": cached_embeddings(data.prompts, shared_static_embedder(settings), max_tokens=TOKEN_WINDOW),
+        "contextual": cached_embeddings(data.prompts, shared_embedder(settings), max_tokens=CONTEXTUAL_TOKENS),
+    }
     all_groups = subject_groups(data)
     per_group = []
-    header = (f"{'router':<38} {'unadapted: CPT50':>16} {'CPT80':>6} {'APGR':>6}   "
+    header = (f"{'router':<42} {'unadapted: CPT50':>16} {'CPT80':>6} {'APGR':>6}   "
               f"{'adapted: CPT50':>14} {'CPT80':>6} {'APGR':>6}   {'gain':>5}")
     for index in groups:
         print(f"\ngroup {index} held out ({np.isin(data.groups, all_groups[index]).sum()} rows): "
@@ -132,7 +157,7 @@ def print_protocol(groups: tuple[int, ...]) -> None:
 def _print_rows(header: str, results: dict[str, np.ndarray]) -> None:
     print(header)
     for name, (u50, u80, uapgr, a50, a80, aapgr) in results.items():
-        print(f"{name:<38} {u50:>16.1%} {u80:>6.1%} {uapgr:>6.3f}   {a50:>14.1%} {a80:>6.1%} {aapgr:>6.3f}   "
+        print(f"{name:<42} {u50:>16.1%} {u80:>6.1%} {uapgr:>6.3f}   {a50:>14.1%} {a80:>6.1%} {aapgr:>6.3f}   "
               f"{aapgr - uapgr:>+5.3f}")
 
 
@@ -140,7 +165,8 @@ def print_file(paths: list[Path], weights_file: Path) -> None:
     """The configured weights against random and prompt length on labelled files."""
     data = load_labelled(*paths)
     weights = ComplexityWeights.load(weights_file)
-    embeddings = cached_embeddings(data.prompts, shared_embedder(get_settings()), max_tokens=weights.neighbours.max_tokens)
+    embeddings = cached_embeddings(data.prompts, shared_static_embedder(get_settings()),
+                                   max_tokens=weights.neighbours.max_tokens)
     scores = {
         f"{weights_file.name} (similarity-weighted)": weights.neighbours.predict(embeddings),
         f"{weights_file.name} cheap-feature fallback": weights.heuristic.predict(cheap_features(data.prompts)),

@@ -7,9 +7,10 @@
 `DOMAIN_WEIGHT` times) take JSONL of correctness rows `{"id", "prompt", "strong_correct",
 "weak_correct"}` and/or preference rows `{"id", "prompt", "strong_score", "weak_score"}`
 (scores in [0, 1], 1 = that model's answer was the better one). Every row becomes the target
-`(1 + strong - weak) / 2` (router/training/data.py). Rows are sorted, the model has no
-randomness and embeddings are cached under data/cache, so a rerun on the same data writes
-the same weights.
+`(1 + strong - weak) / 2` (router/training/data.py). Prompts are embedded as the router
+embeds them: with the static table distilled from MiniLM (`router.static_embedding`). Rows
+are sorted, the model has no randomness and embeddings are cached under data/cache, so a
+rerun on the same data writes the same weights.
 """
 
 from __future__ import annotations
@@ -23,24 +24,27 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from embedding import Embedder, shared_embedder
+from embedding import Embedder
 from router.complexity import (
     CHEAP_FEATURES, DEFAULT_WEIGHTS_FILE, FORMAT_VERSION, QUANTILE_GRID, ComplexityWeights, LinearModel,
     NeighbourModel, cheap_features,
 )
+from router.static_embedding import shared_static_embedder
 from router.training.data import DEFAULT_CACHE_DIR, LabelledPrompts, cached_embeddings, default_router_data, load_labelled
 from router.training.export_feedback import feedback_data_files
 from settings import get_settings
 
 #: Softmax temperature over cosine similarity; chosen on the tuning groups of the domain-shift protocol
-#: (0.07: worse, 0.1-0.15: flat; evaluate_complexity.py --protocol domain-shift --tuning).
-TEMPERATURE = 0.1
+#: (static table, unadapted / adapted APGR, 128 dimensions: 0.01: 0.710 / 0.755, 0.02: 0.746 / 0.774; 256: 0.015:
+#: 0.736 / 0.764, 0.03: 0.734 / 0.762, 0.05: 0.699 / 0.744; the contextual MiniLM's best was 0.1).
+TEMPERATURE = 0.02
 #: How much a row of the deployment's own labels counts against a benchmark row: on the tuning groups,
 #: 400 in-domain rows lift APGR by +0.05 at 1x, +0.11 at 10x, +0.12 at 30x.
 DOMAIN_WEIGHT = 10.0
-#: Tokens of each prompt the router embeds. The embedding costs ~0.14 ms of CPU per token here (the
-#: rest of scoring < 1 ms), so the full 256-token window took ~40 ms for a 1,000-character prompt.
-TOKEN_WINDOW = 64
+#: Tokens of each prompt the router embeds. With the static table a token costs a row lookup (reading
+#: the contextual model's 64 tokens cost ~7 ms); on the tuning groups 64 tokens gave APGR 0.696 / 0.733,
+#: 256 gave 0.743 / 0.772 and 512 no more (0.742 / 0.771), at 256 dimensions.
+TOKEN_WINDOW = 256
 #: Inverse regularisation of the cheap-feature fallback.
 HEURISTIC_C = 1.0
 #: Training prompts scored at once for the quantiles (bounds memory to chunk x rows floats).
@@ -132,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         parser.error(f"no data at {', '.join(missing)} (set SHARED_DATA_DIR or pass --data)")
     try:
-        weights = train(data_files, shared_embedder(get_settings()), domain_files=domain_files, cache_dir=args.cache_dir)
+        weights = train(data_files, shared_static_embedder(get_settings()), domain_files=domain_files,
+                        cache_dir=args.cache_dir)
     except ValueError as exc:
         parser.error(str(exc))
     weights.save(args.out)

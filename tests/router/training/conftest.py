@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embedding import Embedder, shared_embedder
+from embedding import Embedder
+from router.static_embedding import shared_static_embedder
 from settings import get_settings
 
 
@@ -18,7 +19,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return shared_embedder(get_settings())
+    """The router's embedding (the static table), as training uses it."""
+    return shared_static_embedder(get_settings())
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_from_feedback_adds_the_exported_labels_as_the_deployments_own_data(monk
     exported = tmp_path / "feedback.jsonl"
     exported.write_text('{"id": "b", "prompt": "q", "strong_score": 1, "weak_score": 0}\n')  # as the export leaves it
     monkeypatch.setattr(train_complexity, "feedback_data_files", lambda: [exported])
-    monkeypatch.setattr(train_complexity, "shared_embedder", lambda settings: None, raising=False)
+    monkeypatch.setattr(train_complexity, "shared_static_embedder", lambda settings: None)
     trained_on = []
 
     class Weights:

@@ -55,7 +55,7 @@ def test_the_command_writes_weights_the_app_loads(correctness_file, preference_f
     assert f"wrote {out}" in capsys.readouterr().out
     loaded = ComplexityWeights.load(out)
     assert loaded.meta["rows"] == 100 and loaded.meta["domain_rows"] == 40
-    assert loaded.neighbours.embeddings.shape == (100, 384)
+    assert loaded.neighbours.embeddings.shape == (100, 128)  # the static table's dimensions
 
 
 def test_the_command_names_missing_files_and_bad_rows(tmp_path, capsys):
