@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedding import Embedder
-from embedding._embedder import CHARS_PER_TOKEN, head_of
+from embedding import CHARS_PER_TOKEN, Embedder, head_of
 from settings import Settings
 
 DEFAULT_TABLE_FILE = Path(__file__).with_name("static_embedding.npz")
