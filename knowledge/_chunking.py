@@ -137,7 +137,9 @@ def _without_running_lines(pages: list[tuple[int, list[str]]]) -> list[tuple[int
     least = max(3, len(pages) / 20)
     counts = Counter(shape(line) for _, lines in edges for line in lines)
     running = {key for key, count in counts.items() if count >= least}
-    offset_counts = Counter(offset for number, lines in edges for offset in set().union(*map(lambda line: offsets(number, line), lines)))
+    offset_counts = Counter(
+        offset for number, lines in edges for offset in {found for line in lines for found in offsets(number, line)}
+    )
     printed = {offset for offset, count in offset_counts.items() if count >= least}
 
     def is_running(number: int, line: str) -> bool:

@@ -161,7 +161,7 @@ class KeywordIndex:
         postings = self._documents[doc_id].postings
         held = 0.0
         for term, weight in weighted_terms.items():
-            where = postings.get(term, (np.zeros(0, dtype=np.int32), None))[0]
+            where = postings[term][0] if term in postings else ()  # chunk positions, ascending
             found = int(np.searchsorted(where, position))
             if found < len(where) and where[found] == position:
                 held += weight * self.idf(term)
