@@ -27,10 +27,15 @@ TITLE_WORDS = 12  # the longest heading kept as a section title
 _HYPHENATED_LINE_BREAK = re.compile(r"(\w)-\n(\w)")
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
-_NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*)\s+[A-Z][^.!?]*$")
+# "8 Base modules", "A.1 Syntax", "3.2 Pointers", and a subsection may name a lower-case identifier ("8.26 graph",
+# a module). "2. Generate ..." (one number and a dot) is a numbered list item, not a heading.
+_NUMBERED_HEADING = re.compile(
+    r"^(?:(?:\d+|[A-Z]\.\d+(?:\.\d+)*)\s+[A-Z]|\d+(?:\.\d+)+\.?\s+(?:[A-Z]|[a-z][\w-]*(?:\s+\S+)?$))[^.!?]*$"
+)
 _LIST_ITEM = re.compile(r"^(?:[•◦▪●∗\-–*]|\d{1,2}[.)]|\([a-z0-9]\)|[a-z][.)])\s+\S")
 _CODE_LIKE = re.compile(r"[=<>{}\[\]();$\\/#@|]|\.\w|_")
 _DIGITS = re.compile(r"\d+")
+_EDGE_NUMBERS = re.compile(r"^(\d+)\b|\b(\d+)$")
 _ENDS_SENTENCE = re.compile(r"[.!?:;)\]\"”]$")
 
 
@@ -115,18 +120,38 @@ def _lines(text: str) -> list[str]:
 
 
 def _without_running_lines(pages: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-    """Drop first/last lines that repeat (digits aside) on 3+ pages and at least 1 in 20 (running headers)."""
+    """Drop the first/last lines that are running headers or footers.
+
+    Two signs, each on 3+ pages and at least 1 in 20: the line repeats with only its digits changed
+    ("gnuplot 5.4 23"), or it begins or ends with the printed page number, which runs a fixed offset
+    from the page's position ("Chapter 3: Tutorial 12" on page 17, "Chapter 4: Drawing commands 19"
+    on page 24: a chapter's title alone repeats too rarely in a short chapter).
+    """
     if len(pages) < 3:
         return pages
     def shape(line: str) -> str:
         return _DIGITS.sub("#", line)
-    counts = Counter(shape(line) for _, lines in pages for line in {*lines[:1], *lines[-1:]})
-    running = {key for key, count in counts.items() if count >= max(3, len(pages) / 20)}
+    def offsets(number: int, line: str) -> set[int]:
+        return {number - int(digits) for match in _EDGE_NUMBERS.finditer(line) for digits in match.groups() if digits}
+    edges = [(number, {*lines[:1], *lines[-1:]}) for number, lines in pages]
+    least = max(3, len(pages) / 20)
+    counts = Counter(shape(line) for _, lines in edges for line in lines)
+    running = {key for key, count in counts.items() if count >= least}
+    offset_counts = Counter(
+        offset for number, lines in edges for offset in {found for line in lines for found in offsets(number, line)}
+    )
+    printed = {offset for offset, count in offset_counts.items() if count >= least}
+
+    def is_running(number: int, line: str) -> bool:
+        if shape(line) in running:
+            return True
+        return len(line.split()) <= TITLE_WORDS and not _LIST_ITEM.match(line) and bool(offsets(number, line) & printed)
+
     cleaned = []
     for number, lines in pages:
-        if lines and shape(lines[0]) in running:
+        if lines and is_running(number, lines[0]):
             lines = lines[1:]
-        if lines and shape(lines[-1]) in running:
+        if lines and is_running(number, lines[-1]):
             lines = lines[:-1]
         cleaned.append((number, lines))
     return cleaned

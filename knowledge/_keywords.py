@@ -6,7 +6,8 @@ live: the embedded folder or the Chroma server every app instance shares. Each p
 `KeywordIndex` per project in memory and brings it up to date by whole documents when the
 project's document list changes (`ProjectKeywords.sync`): never rebuilt per query. It also knows
 the page each chunk cites (read with the terms, from the chunk's stored `page`), so retrieval can
-keep one passage per page without reading the candidates from Chroma first.
+keep one passage per page without reading the candidates from Chroma first, and how much of a
+question a chunk's words cover (`matched_share`), so retrieval can tell how far to trust the ranking.
 
 Why not bm25s or tantivy as the index: bm25s builds one static matrix over a whole corpus (no
 adding or deleting a document), and tantivy keeps its index in a local folder that other
@@ -82,7 +83,8 @@ class KeywordIndex:
     _documents: dict[str, _Document] = field(default_factory=dict)
     _document_frequency: Counter = field(default_factory=Counter)
     _holders: dict[str, set[str]] = field(default_factory=dict)  # term -> documents containing it
-    _pages: dict[str, tuple[str, int]] = field(default_factory=dict)  # chunk id -> (doc id, page), one-page chunks
+    # chunk id -> (doc id, position in its document, page it cites or None if the chunk spans pages)
+    _chunk_places: dict[str, tuple[str, int, int | None]] = field(default_factory=dict)
     _chunks: int = 0
     _total_length: int = 0
 
@@ -102,8 +104,7 @@ class KeywordIndex:
         frequencies: dict[str, list[int]] = {}
         for position, (chunk_id, chunk_terms, page) in enumerate(chunks):
             chunk_ids.append(chunk_id)
-            if page is not None:
-                self._pages[chunk_id] = (doc_id, page)
+            self._chunk_places[chunk_id] = (doc_id, position, page)
             lengths.append(len(chunk_terms))
             for term, count in Counter(chunk_terms).items():
                 positions.setdefault(term, []).append(position)
@@ -132,13 +133,39 @@ class KeywordIndex:
             if not holders:
                 del self._holders[term]
         for chunk_id in document.chunk_ids:
-            self._pages.pop(chunk_id, None)
+            self._chunk_places.pop(chunk_id, None)
         self._chunks -= len(document.chunk_ids)
         self._total_length -= int(document.lengths.sum())
 
     def page(self, chunk_id: str) -> tuple[str, int] | None:
         """(doc id, page) an indexed chunk cites whatever the question (page 0: none); None if it spans pages or is unknown."""
-        return self._pages.get(chunk_id)
+        place = self._chunk_places.get(chunk_id)
+        return (place[0], place[2]) if place is not None and place[2] is not None else None
+
+    def idf(self, term: str) -> float:
+        """Lucene's BM25 inverse document frequency (a term no chunk holds gets the highest)."""
+        frequency = self._document_frequency.get(term, 0)
+        return math.log(1 + (self._chunks - frequency + 0.5) / (frequency + 0.5))
+
+    def matched_share(self, weighted_terms: dict[str, float], chunk_id: str) -> float:
+        """Share of the query's terms, weighted by their weight and rarity (idf), that the chunk holds.
+
+        A question's rare words say most about it; a first hit that holds none of them (the question
+        says "mirror", the manual "reflect") matched only its common words.
+        """
+        place = self._chunk_places.get(chunk_id)
+        total = sum(weight * self.idf(term) for term, weight in weighted_terms.items())
+        if place is None or total <= 0:
+            return 0.0
+        doc_id, position, _ = place
+        postings = self._documents[doc_id].postings
+        held = 0.0
+        for term, weight in weighted_terms.items():
+            where = postings[term][0] if term in postings else ()  # chunk positions, ascending
+            found = int(np.searchsorted(where, position))
+            if found < len(where) and where[found] == position:
+                held += weight * self.idf(term)
+        return held / total
 
     def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         """The `k` best (chunk id, BM25 score) pairs for query terms with their weights, best first."""
@@ -147,10 +174,9 @@ class KeywordIndex:
         average_length = max(self._total_length / self._chunks, 1.0)
         scores: dict[str, np.ndarray] = {}
         for term, weight in weighted_terms.items():
-            frequency = self._document_frequency.get(term, 0)
-            if not frequency:
+            if term not in self._document_frequency:
                 continue
-            idf = math.log(1 + (self._chunks - frequency + 0.5) / (frequency + 0.5))
+            idf = self.idf(term)
             for doc_id in self._holders[term]:
                 document = self._documents[doc_id]
                 where, tf = document.postings[term]
@@ -190,6 +216,10 @@ class ProjectKeywords:
     def search(self, weighted_terms: dict[str, float], k: int) -> list[tuple[str, float]]:
         with self._lock:
             return self.index.search(weighted_terms, k)
+
+    def matched_share(self, weighted_terms: dict[str, float], chunk_id: str) -> float:
+        with self._lock:
+            return self.index.matched_share(weighted_terms, chunk_id)
 
     def pages(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
         """(doc id, page) each of these chunks cites whatever the question, for those that lie on one page."""

@@ -68,6 +68,22 @@ def test_headings_start_sections_and_every_chunk_knows_its_section():
     assert chunks[0].embedded_text == f"3.2 Pointers: {chunks[0].text}"
 
 
+def test_a_module_s_lower_case_subsection_is_a_heading_and_a_numbered_list_item_is_not():
+    page = (
+        "8.26 graph\n"
+        "This module draws graphs.\n"
+        "There are two ways to view the picture:\n"
+        "1. Use the native renderer for interactive viewing.\n"
+        "2. Generate WebGL output for a browser.\n"
+        "Both keep the lighting.\n"
+        "8.27 palette\n"
+        "Palettes map values to colors."
+    )
+    chunks = chunk_pages([(103, page)])
+    assert list(dict.fromkeys(chunk.section for chunk in chunks)) == ["8.26 graph", "8.27 palette"]
+    assert "Generate WebGL output" in chunks[0].text and chunks[-1].text == "Palettes map values to colors."
+
+
 def test_a_section_title_carries_over_to_the_next_page():
     chunks = chunk_pages([(1, "2.1 Installation\nRun the installer first."), (2, "Then restart the machine.")])
     assert [(chunk.page, chunk.section) for chunk in chunks] == [(1, "2.1 Installation"), (2, "2.1 Installation")]
@@ -105,6 +121,17 @@ def test_running_headers_and_footers_are_left_out():
     pages = [(n, f"gnuplot 5.4 {n}\nSentence number {n} is about topic {n}.\n{n}") for n in range(1, 8)]
     chunks = chunk_pages(pages)
     assert [chunk.text for chunk in chunks] == [f"Sentence number {n} is about topic {n}." for n in range(1, 8)]
+
+
+def test_a_running_header_that_names_a_short_chapter_is_left_out_by_its_page_number():
+    # The printed page number runs 5 behind the page's position; each chapter title repeats on 2 pages only.
+    chapters = ["Tutorial", "Tutorial", "Drawing commands", "Drawing commands", "Bezier curves", "Bezier curves"]
+    topics = ["paths", "pens", "labels", "arrows", "fills", "clips"]
+    pages = [(n, f"Chapter {n // 2}: {chapters[n - 10]} {n - 5}\nThis page is about {topics[n - 10]}.")
+             for n in range(10, 16)]
+    chunks = chunk_pages(pages)
+    assert [chunk.text for chunk in chunks] == [f"This page is about {topic}." for topic in topics]
+    assert {chunk.section for chunk in chunks} == {""}
 
 
 def test_ligatures_and_hyphenated_line_breaks_are_normalised():

@@ -74,6 +74,18 @@ def test_the_index_knows_each_one_page_chunks_page_through_removal_and_re_adding
     assert index.page("manual-0") == ("manual", 3)
 
 
+def test_the_share_of_a_question_a_chunk_holds_weighs_rare_words_most():
+    index = index_of(manual=["the picture size", "picture colors", "picture layers", "reflect a picture in a mirror"])
+    question = dict.fromkeys(terms("mirror picture"), 1.0)
+    common_only, both = index.matched_share(question, "manual-0"), index.matched_share(question, "manual-3")
+    assert both == 1.0 and 0 < common_only < 0.5  # "mirror" is rarer than "picture": it weighs more
+    missing = index.matched_share(dict.fromkeys(terms("flip picture"), 1.0), "manual-0")
+    assert 0 < missing < common_only  # a word no chunk holds weighs most of all
+    assert index.matched_share(question, "unknown-0") == 0.0
+    index.remove("manual")
+    assert index.matched_share(question, "manual-3") == 0.0
+
+
 def test_query_term_weights_count():
     index = index_of(doc=["sunday opening hours", "monday opening hours"])
     hits = index.search({"sunday": 1.0, "monday": 0.5}, k=2)

@@ -237,6 +237,28 @@ async def test_a_follow_up_is_retrieved_with_the_previous_question(kb: Knowledge
     assert new_topic[0].page == 3  # a new question still finds its own topic
 
 
+IMAGE_TRANSFORMS = [
+    "The reflect transform turns an image over about a line, so that left and right swap as in a looking glass.",
+    "Every picture has a size. The picture size is given in centimeters, and a picture may be scaled.",
+    "Transforms such as rotations and shifts change an image as a whole.",
+    "The crop command cuts an image down to a rectangle.",
+    "Colors of pens are given by name or by red, green and blue values.",
+]
+
+
+async def test_a_keyword_hit_on_a_common_word_alone_does_not_outrank_what_the_vectors_find_first(kb: KnowledgeBase):
+    # "mirror" and "flip" are in no passage: BM25 ranks page 2 first for "picture" alone, and must not lead.
+    await kb.ingest_pdf("p1", "alice", "images.pdf", make_pdf(IMAGE_TRANSFORMS))
+    question = "Can I mirror or flip a picture?"
+    store, keywords = kb.project("p1"), kb.keywords("p1")
+    by_vector = retrieve(store, kb.embedder, keywords, question, k=5, min_score=-1, mode="vector")
+    by_keyword = retrieve(store, kb.embedder, keywords, question, k=5, min_score=-1, mode="keyword")
+    assert [passage.page for passage in by_keyword] == [2] and by_vector[0].page != 2
+    hybrid = await kb.retrieve("p1", question, min_score=-1)
+    assert hybrid[0].page == by_vector[0].page
+    assert 2 in [passage.page for passage in hybrid]  # the keyword hit still counts, lower
+
+
 VOLCANO_SENTENCES = [
     "Explosive volcanic eruptions happen when thick magma traps volcanic gas under the volcano.",
     "The trapped gas builds pressure inside the volcano until the magma shatters into ash.",
