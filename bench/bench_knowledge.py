@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_knowledge.py --full               # latency at 100,000 chunks too
     .venv/bin/python bench/bench_knowledge.py --questions FILE     # another question file, same format
     .venv/bin/python bench/bench_knowledge.py --quality-only       # retrieval figures only (faster)
+    .venv/bin/python bench/bench_knowledge.py --ingestion-only     # ingestion against raw embedding only
 
 Quality: the questions of bench/retrieval_set/questions.jsonl or `--questions FILE` (one JSON object
 a line: question, document, page, split; three Debian manuals, read at their /usr/share/doc
@@ -237,6 +238,7 @@ async def main() -> None:
     parser.add_argument("--full", action="store_true", help="also measure latency at 100,000 chunks")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="question file (JSON lines)")
     parser.add_argument("--quality-only", action="store_true", help="skip the ingestion and latency figures")
+    parser.add_argument("--ingestion-only", action="store_true", help="skip the quality and latency figures")
     parser.add_argument("--backend", choices=["onnx-int8", "torch"], default="onnx-int8", help="EMBEDDING_BACKEND")
     args = parser.parse_args()
     if missing := missing_manuals():
@@ -251,6 +253,8 @@ async def main() -> None:
                     await kb.ingest_pdf(PROJECT, "bench", name, path.read_bytes())
             else:
                 await bench_ingestion(kb)
+            if args.ingestion_only:
+                return
             await bench_quality(kb, args.questions)
             for size in [] if args.quality_only else [10_000, 100_000] if args.full else [10_000]:
                 await bench_queries(kb, size)

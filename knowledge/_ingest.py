@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from knowledge._chunking import Chunk, chunk_pages, encode_spans
 from embedding import Embedder
@@ -18,6 +21,9 @@ from knowledge._store import ProjectStore, StoredChunk, chunk_id
 
 KIND_PDF = "pdf"
 KIND_ARTIFACT = "artifact"
+# Chunks embedded before their write is handed to the writer thread: Chroma costs more per chunk
+# in smaller writes (1,899 chunks: 1.8 s of CPU in parts of 512, 2.0-2.3 s of 128, 2.9-3.3 s of 32).
+WRITE_CHUNKS = 256
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,36 @@ def save_artifact(store: ProjectStore, embedder: Embedder, *, owner: str, title:
 def _index(
     store: ProjectStore, embedder: Embedder, info: dict[str, Any], chunks: list[Chunk], on_batch: Callable[[int], None]
 ) -> None:
-    vectors = embedder.embed([chunk.embedded_text for chunk in chunks], on_batch=on_batch)
+    """Embed part after part while a writer thread stores the parts before (keyword terms, then Chroma).
+
+    onnxruntime embeds outside the GIL, so the writes overlap the embedding instead of following
+    it. All or nothing: the document is listed once every part is written, and a failure
+    removes what was written once the writer has stopped.
+    """
+    doc_id = info["doc_id"]
+    writer = ThreadPoolExecutor(1, thread_name_prefix="knowledge-writer")
+    try:
+        writes: list[Future[None]] = []
+        for start in range(0, len(chunks), WRITE_CHUNKS):
+            part = chunks[start : start + WRITE_CHUNKS]
+            texts = [chunk.embedded_text for chunk in part]
+            vectors = embedder.embed(texts, on_batch=lambda done, before=start: on_batch(before + done))
+            writes.append(writer.submit(_store, store, info, part, vectors))
+            while writes and writes[0].done():  # a failed write stops the embedding early
+                writes.pop(0).result()
+        for write in writes:
+            write.result()
+        info["added_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        store.list_document(doc_id, info)
+    except BaseException:
+        writer.shutdown(wait=True, cancel_futures=True)  # nothing may land after the removal
+        store.remove_document(doc_id)
+        raise
+    finally:
+        writer.shutdown(wait=True)
+
+
+def _store(store: ProjectStore, info: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray) -> None:
     stored = [
         StoredChunk(
             id=chunk_id(info["doc_id"], chunk.index),
@@ -150,8 +185,7 @@ def _index(
         )
         for chunk in chunks
     ]
-    info["added_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    store.add_document(info["doc_id"], stored, vectors, info)
+    store.add_chunks(stored, vectors)
 
 
 def _summary(info: dict[str, Any], *, already_indexed: bool, seconds: float) -> IngestSummary:

@@ -129,24 +129,32 @@ class ProjectStore:
 
     def add_document(self, doc_id: str, chunks: list[StoredChunk], vectors: np.ndarray, info: dict[str, Any]) -> None:
         """Store all chunks, then the manifest entry; on any failure remove what was written."""
-        collection = self._collection(self._chunks_name, create=True)
-        assert collection is not None
-        batch = self._client.get_max_batch_size()
         try:
-            for start in range(0, len(chunks), batch):
-                part = chunks[start : start + batch]
-                collection.upsert(
-                    ids=[c.id for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata for c in part],
-                    embeddings=vectors[start : start + batch],
-                )
-            manifest = self._collection(self._documents_name, create=True)
-            assert manifest is not None
-            manifest.upsert(ids=[doc_id], metadatas=[info], embeddings=[_MANIFEST_VECTOR])
+            self.add_chunks(chunks, vectors)
+            self.list_document(doc_id, info)
         except BaseException:
             self.remove_document(doc_id)
             raise
+
+    def add_chunks(self, chunks: list[StoredChunk], vectors: np.ndarray) -> None:
+        """Write chunks of a document not yet listed: retrieval ignores them until `list_document`."""
+        collection = self._collection(self._chunks_name, create=True)
+        assert collection is not None
+        batch = self._client.get_max_batch_size()
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            collection.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+                embeddings=vectors[start : start + batch],
+            )
+
+    def list_document(self, doc_id: str, info: dict[str, Any]) -> None:
+        """Enter a document whose chunks are all written in the manifest: from now on it is retrieved."""
+        manifest = self._collection(self._documents_name, create=True)
+        assert manifest is not None
+        manifest.upsert(ids=[doc_id], metadatas=[info], embeddings=[_MANIFEST_VECTOR])
 
     def remove_document(self, doc_id: str) -> bool:
         """True when the document was listed; its chunks go in any case (also stray ones)."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from chromadb.api.models.Collection import Collection
 
+from knowledge import _ingest
 from knowledge import EncryptedPdf, IngestProgress, KnowledgeBase, KnowledgeError, MalformedPdf, StoreLocked
 from knowledge._retrieve import retrieve
-from knowledge._store import chunk_id
+from knowledge._store import ProjectStore, chunk_id
 from tests.support.knowledge_pdfs import SAMPLES, TOPIC_PAGES, encrypt, make_pdf
 
 TOPIC_QUESTIONS = [
@@ -138,6 +140,44 @@ async def test_a_failure_while_storing_removes_the_chunks_already_written(kb: Kn
     assert calls == 3  # two batches were written before the failure...
     assert kb.project("p1").count() == 0  # ...and removed again
     assert await kb.list_documents("p1") == []
+
+
+async def test_a_failure_while_embedding_removes_the_parts_already_stored(kb: KnowledgeBase, monkeypatch):
+    """Parts are stored while the next one is embedded: an embedding failure later on must still leave nothing."""
+    monkeypatch.setattr(_ingest, "WRITE_CHUNKS", 2)
+    stored = threading.Event()
+    real_add_chunks, real_embed = ProjectStore.add_chunks, type(kb.embedder).embed
+    calls = 0
+
+    def add_chunks(self, *args, **kwargs):
+        real_add_chunks(self, *args, **kwargs)
+        stored.set()
+
+    def embed(self, texts, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            assert stored.wait(60) and kb.project("p1").count() > 0  # a part is in Chroma already
+            raise RuntimeError("out of memory")
+        return real_embed(self, texts, **kwargs)
+
+    monkeypatch.setattr(ProjectStore, "add_chunks", add_chunks)
+    monkeypatch.setattr(type(kb.embedder), "embed", embed)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES * 2))
+    assert kb.project("p1").count() == 0
+    assert await kb.list_documents("p1") == []
+
+
+def test_embedding_progress_counts_on_across_the_parts(kb: KnowledgeBase, monkeypatch):
+    monkeypatch.setattr(_ingest, "WRITE_CHUNKS", 3)
+    events: list[IngestProgress] = []
+    summary = _ingest.ingest_pdf(kb.project("p1"), kb.embedder, owner="alice", filename="topics.pdf",
+                                 data=make_pdf(TOPIC_PAGES * 2), max_mb=50, max_pages=100, progress=events.append)
+    assert summary.chunks == 8
+    assert [e.chunks_embedded for e in events if e.stage == "embedding"] == [3, 6, 8]
+    assert events[-1] == IngestProgress("done", 8, 8, 8, 8)
+    assert kb.project("p1").count() == 8
 
 
 async def test_event_loop_keeps_serving_while_a_file_is_ingested(kb: KnowledgeBase):

@@ -6,6 +6,7 @@ import io
 import random
 import re
 
+import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader, PdfWriter
 
@@ -135,3 +136,22 @@ def test_text_of_real_documents_keeps_words_apart(name):
     run_together = [word for word in words if len(word) >= 18 and word.islower()]
     assert len(words) > 1000
     assert len(run_together) / len(words) < 0.001, run_together[:10]
+
+
+def test_text_comes_in_plain_lines_with_the_hyphens_that_chunking_joins():
+    """PDFium ends lines with "\\r\\n" and marks a hyphen it joined across lines with "\\x02" (CAD.pdf has
+    "ver-/sion" on page 1): the text keeps "\\n" only and the hyphen with its line break, as pypdf gave it."""
+    pdf = read((SAMPLES / "CAD.pdf").read_bytes())
+    assert "future ver-\nsion: the order" in pdf.pages[0].text
+    assert not [page.number for page in pdf.pages if re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", page.text)]
+
+
+def test_a_file_pdfium_cannot_open_is_read_by_pypdf(monkeypatch):
+    """PDFium and pypdf repair damaged files differently: what pypdf opens is still read, by pypdf alone."""
+
+    def refuse(*args, **kwargs):
+        raise pdfium.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+    monkeypatch.setattr(pdfium, "PdfDocument", refuse)
+    pdf = read(make_pdf(TOPIC_PAGES))
+    assert [page.number for page in pdf.pages] == [1, 2, 3, 4] and "waggle dance" in pdf.pages[1].text
