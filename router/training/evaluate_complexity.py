@@ -15,7 +15,8 @@ GSM8K and score the whole group (unadapted); then add 400 random rows of the gro
 the group's other rows (adapted). Groups 0 and 1 chose the model and its settings
 (`--tuning` shows them); the reported figures are the mean over groups 2, 3 and 4. Beside
 the shipped model (on the static table distilled from MiniLM), the same model on the
-contextual MiniLM embedding it replaced, and the logistic regression before that.
+contextual MiniLM embedding it replaced, and the logistic regression before that; and a
+ceiling no router reaches by telling subjects apart (`subject_ceiling`).
 """
 
 from __future__ import annotations
@@ -96,11 +97,27 @@ ROUTERS: dict[str, tuple[Router, str]] = {
 }
 
 
+#: The row `subject_ceiling` gives in the protocol's table (a bound, not a router).
+CEILING = "ceiling: subject's true mean (test labels)"
+
+
 def random_metrics(data: LabelledPrompts, seed: int = SEED) -> np.ndarray:
     """Mean (CPT50, CPT80, APGR) of `RANDOM_REPEATS` random routers."""
     rng = np.random.default_rng(seed)
     return np.mean([_figures(evaluate(rng.random(len(data)), data.strong_score, data.weak_score))
                     for _ in range(RANDOM_REPEATS)], axis=0)
+
+
+def subject_ceiling(data: LabelledPrompts) -> np.ndarray:
+    """Each row scored by its subject's true mean target in `data`: it reads the rows' own labels.
+
+    No router can know this; it is the best any router that only tells subjects apart could
+    do, so a router above it ranks questions within a subject, and one below it has room left
+    at the subject level. Adapting with a subject's labels can at most approach it from there.
+    """
+    groups = np.asarray(data.groups)
+    means = {group: data.target[groups == group].mean() for group in set(data.groups)}
+    return np.array([means[group] for group in data.groups])
 
 
 def _figures(metrics: RouterMetrics) -> np.ndarray:
@@ -122,6 +139,11 @@ def domain_shift(data: LabelledPrompts, embeddings: dict[str, np.ndarray], group
     adapted = dataclasses.replace(adapted, row_weight=np.where(np.isin(adapted_rows, added), DOMAIN_WEIGHT, 1.0))
     results = {"random": np.concatenate([random_metrics(data.subset(held_rows), seed),
                                          random_metrics(data.subset(rest), seed)])}
+    held_data, rest_data = data.subset(held_rows), data.subset(rest)
+    results[CEILING] = np.concatenate([
+        _figures(evaluate(subject_ceiling(held_data), held_data.strong_score, held_data.weak_score)),
+        _figures(evaluate(subject_ceiling(rest_data), rest_data.strong_score, rest_data.weak_score)),
+    ])
     for name, (router, kind) in ROUTERS.items():
         vectors = embeddings[kind]
         before = router(data.subset(train_rows), vectors[train_rows], data.subset(held_rows), vectors[held_rows])

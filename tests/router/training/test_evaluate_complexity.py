@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from router.training.data import LabelledPrompts
-from router.training.evaluate_complexity import main, subject_groups
+from router.training.evaluate_complexity import main, subject_ceiling, subject_groups
 from router.training.train_complexity import train
 from tests.router.training.conftest import write_jsonl
 
@@ -36,3 +37,11 @@ def test_the_protocols_subject_groups_are_fixed_and_cover_every_subject_once():
     groups = subject_groups(data)
     assert groups == subject_groups(data) and [len(g) for g in groups] == [8] * 5
     assert sorted(s for g in groups for s in g) == subjects  # GSM8K always trains
+
+
+def test_the_subject_ceiling_scores_each_row_by_its_subjects_true_mean_target():
+    ids = ["mmlu-easy-0", "mmlu-easy-1", "mmlu-hard-0", "mmlu-hard-1", "mmlu-hard-2"]
+    strong, weak = np.array([1.0, 1.0, 1.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0, 1.0, 0.0])
+    data = LabelledPrompts(ids, [""] * 5, [""] * 5, strong, weak, np.ones(5))
+    hard = (1.0 + 0.5 + 0.5) / 3  # targets 1, 0.5, 0.5: the strong model gains on one of three
+    assert subject_ceiling(data) == pytest.approx([0.5, 0.5, hard, hard, hard])
