@@ -162,8 +162,7 @@ def _index(
         writer.shutdown(wait=True, cancel_futures=True)  # nothing may land after the removal
         store.remove_document(doc_id)
         raise
-    finally:
-        writer.shutdown(wait=True)
+    writer.shutdown(wait=True)
 
 
 def _store(store: ProjectStore, info: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray) -> None:

@@ -127,15 +127,6 @@ class ProjectStore:
         """The documents of the manifest with their chunk counts (what retrieval may return)."""
         return {str(info["doc_id"]): int(info["chunks"]) for info in self.documents()}
 
-    def add_document(self, doc_id: str, chunks: list[StoredChunk], vectors: np.ndarray, info: dict[str, Any]) -> None:
-        """Store all chunks, then the manifest entry; on any failure remove what was written."""
-        try:
-            self.add_chunks(chunks, vectors)
-            self.list_document(doc_id, info)
-        except BaseException:
-            self.remove_document(doc_id)
-            raise
-
     def add_chunks(self, chunks: list[StoredChunk], vectors: np.ndarray) -> None:
         """Write chunks of a document not yet listed: retrieval ignores them until `list_document`."""
         collection = self._collection(self._chunks_name, create=True)
