@@ -5,18 +5,17 @@ sentence-transformers when `EMBEDDING_BACKEND=torch`) and hands every caller the
 """
 
 from embedding._embedder import (
-    CHARS_PER_TOKEN, MAX_TOKENS, Embedder, OnnxEmbedder, TorchEmbedder, head_of, load_embedder, shared_embedder,
+    MAX_TOKENS, Embedder, OnnxEmbedder, TorchEmbedder, encode_heads, load_embedder, shared_embedder,
 )
 from embedding._onnx_export import ensure_onnx_int8, onnx_int8_path
 
 __all__ = [
-    "CHARS_PER_TOKEN",
     "MAX_TOKENS",
     "Embedder",
     "OnnxEmbedder",
     "TorchEmbedder",
+    "encode_heads",
     "ensure_onnx_int8",
-    "head_of",
     "load_embedder",
     "onnx_int8_path",
     "shared_embedder",

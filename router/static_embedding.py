@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedding import CHARS_PER_TOKEN, Embedder, head_of
+from embedding import Embedder, encode_heads
 from settings import Settings
 
 DEFAULT_TABLE_FILE = Path(__file__).with_name("static_embedding.npz")
@@ -48,10 +48,7 @@ class StaticEmbedder(Embedder):
 
     def token_ids(self, text: str, max_tokens: int) -> list[int]:
         """The first `max_tokens` known tokens of `text` (only its beginning is tokenised when that suffices)."""
-        head = head_of(text, CHARS_PER_TOKEN * max_tokens)
-        ids = self._tokenizer.encode(head, add_special_tokens=False).ids
-        if head is not text and len(ids) < max_tokens:
-            ids = self._tokenizer.encode(text, add_special_tokens=False).ids
+        ids = encode_heads(self._tokenizer, [text], max_tokens, add_special_tokens=False)[0].ids
         return [token for token in ids if token != self._unknown][:max_tokens]
 
     def _encode(self, batch: list[str], max_tokens: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from embedding import Embedder, OnnxEmbedder, TorchEmbedder, load_embedder, shared_embedder
-from embedding._embedder import CHARS_PER_TOKEN
+from embedding._embedder import CHARS_PER_TOKEN, encode_heads
 from settings import Settings, get_settings
 from tests.support.knowledge_pdfs import TOPIC_PAGES
 
@@ -87,7 +87,7 @@ LONG_TEXTS = [
 def test_a_long_text_gives_the_same_first_tokens_as_read_whole(embedder, max_tokens):
     for text in LONG_TEXTS:
         whole = embedder._tokenizer.encode(text).ids
-        tokens = embedder._token_ids([text], max_tokens)[0].ids
+        tokens = encode_heads(embedder._tokenizer, [text], max_tokens)[0].ids
         assert tokens[: max_tokens - 1] == whole[: max_tokens - 1], text[:40]
 
 
@@ -97,13 +97,13 @@ class _RecordingTokenizer:
     def __init__(self, tokenizer) -> None:
         self._tokenizer, self.lengths = tokenizer, []
 
-    def encode(self, text):
+    def encode(self, text, **options):
         self.lengths.append(len(text))
-        return self._tokenizer.encode(text)
+        return self._tokenizer.encode(text, **options)
 
-    def encode_batch(self, texts):
+    def encode_batch(self, texts, **options):
         self.lengths.extend(map(len, texts))
-        return self._tokenizer.encode_batch(texts)
+        return self._tokenizer.encode_batch(texts, **options)
 
 
 def test_only_the_beginning_of_a_long_prose_text_is_tokenised(embedder, monkeypatch):
