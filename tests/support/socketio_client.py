@@ -55,8 +55,6 @@ class ChatSession:
         self.answer_ask: Callable[[dict[str, Any]], Any] | None = None  # its return value is the reply
         self.resumed_thread: dict[str, Any] | None = None
         self.resume_error: str | None = None
-        self._task_start = asyncio.Event()
-        self._task_end = asyncio.Event()
         self._task_events: list[str] = []  # "start" and "end", in order: a turn with asks starts and ends again per ask
         self._resumed = asyncio.Event()
         self._sio = socketio.AsyncClient(reconnection=False)
@@ -104,19 +102,16 @@ class ChatSession:
         @sio.on("task_start")
         async def _start(*_: Any) -> None:
             self._task_events.append("start")
-            self._task_end.clear()
-            self._task_start.set()
 
         @sio.on("task_end")
         async def _end(*_: Any) -> None:
             self._task_events.append("end")
-            self._task_end.set()
 
     async def change_settings(self, values: dict[str, Any], timeout: float = 60) -> None:
         """Submit the chat settings form (the gear in the composer); wait for the app to handle it."""
-        self._task_start.clear()
+        since = len(self._task_events)
         await self._sio.emit("chat_settings_change", values)
-        await asyncio.wait_for(self._turn(), timeout)  # chainlit runs the settings handler as a task
+        await self._until(lambda: self._task_ended(since), timeout)  # chainlit runs the settings handler as a task
 
     async def connect(self) -> None:
         auth = {
@@ -135,9 +130,9 @@ class ChatSession:
             )
         except socketio.exceptions.ConnectionError as error:
             raise ConnectionRefused(str(error)) from error
-        self._task_end.clear()
+        since = len(self._task_events)
         await self._sio.emit("connection_successful")
-        await asyncio.wait_for(self._task_end.wait(), 30)  # the server acknowledges with a task_end
+        await self._until(lambda: "end" in self._task_events[since:], 30)  # the server acknowledges with a task_end
         await self._settle()
 
     async def _settle(self, quiet: float = 1.0, timeout: float = 120) -> None:
@@ -147,12 +142,10 @@ class ChatSession:
         """
         async def settle() -> None:
             while True:
-                self._task_start.clear()
-                try:
-                    await asyncio.wait_for(self._task_start.wait(), quiet)
-                except asyncio.TimeoutError:
+                count = len(self._task_events)
+                await asyncio.sleep(quiet)
+                if len(self._task_events) == count and self._task_events[-1:] != ["start"]:
                     return
-                await self._task_end.wait()
 
         await asyncio.wait_for(settle(), timeout)
 
@@ -204,27 +197,28 @@ class ChatSession:
         return the last assistant message. Chainlit ends the task while it waits for an answer to an
         `ask`: with `answer_ask` set, the turn goes on after the answer and ends once per ask more;
         without it, `send` returns at the ask (then use `wait_for`)."""
-        seen, asks, events = len(self.messages), len(self.asks), len(self._task_events)
+        seen, asks, since = len(self.messages), len(self.asks), len(self._task_events)
         await self._sio.emit("client_message", {"message": self.user_message(text, command),
                                                 "fileReferences": files or []})
-
-        def turn_over() -> bool:
-            mine = list(itertools.dropwhile(lambda event: event == "end", self._task_events[events:]))  # a late end
-            answered = len(self.asks) - asks if self.answer_ask else 0
-            return mine.count("end") > answered and mine[-1] == "end"
-
-        async def wait() -> None:
-            while not turn_over():
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(wait(), timeout)
+        await self._until(lambda: self._task_ended(since, len(self.asks) - asks if self.answer_ask else 0), timeout)
         answers = [m for m in self.messages[seen:] if m.get("type") == "assistant_message"]
         return answers[-1] if answers else None
 
-    async def _turn(self) -> None:
-        """One task of the server: its start (cleared by the caller before asking), then its end."""
-        await self._task_start.wait()
-        await self._task_end.wait()
+    def _task_ended(self, since: int, asks_answered: int = 0) -> bool:
+        """Has a task started after event `since` and ended, once more than the asks answered in it?
+
+        An end before the first start is a late one of an earlier task, and does not count.
+        """
+        mine = list(itertools.dropwhile(lambda event: event == "end", self._task_events[since:]))
+        return mine.count("end") > asks_answered and mine[-1] == "end"
+
+    @staticmethod
+    async def _until(condition: Callable[[], bool], timeout: float) -> None:
+        async def wait() -> None:
+            while not condition():
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(wait(), timeout)
 
     async def close(self) -> None:
         if self._sio.connected:
