@@ -7,7 +7,9 @@ much of the question its first passage holds: when the question's rare words are
 (it says "mirror", the manual "reflect"), BM25 ranks passages by the common words alone and the
 vectors, which match meaning, lead. A follow-up question ("and on Sundays?") is also
 searched together with the conversation's previous question (`context`), at a lower weight, so
-it finds what it refers to while a new topic still wins on its own words. The fusion was chosen
+it finds what it refers to while a new topic still wins on its own words. A question that names a
+PDF ("in gnuplot, ...") is searched by vector without the name, and the passages of the documents
+it does not name count less in the fusion (`_naming` says why). The fusion was chosen
 by cross-validation across the question files of bench/retrieval_set (see the README).
 """
 
@@ -21,8 +23,10 @@ import numpy as np
 
 from embedding import Embedder
 from knowledge._chunking import Chunk, decode_spans
+from knowledge._ingest import KIND_PDF
 from knowledge._keywords import ProjectKeywords, terms
-from knowledge._store import ProjectStore, StoredChunk
+from knowledge._naming import name_terms, named_documents, without_names
+from knowledge._store import ProjectStore, StoredChunk, document_of
 
 #: Candidates taken from each ranking before fusion.
 DEPTH = 40
@@ -33,6 +37,10 @@ RRF_K = 3
 VECTOR_WEIGHT = 1.0
 #: At most; times the share of the question (words weighted by rarity) the first keyword hit holds.
 KEYWORD_WEIGHT = 1.3
+#: Fusion weight of the passages of the documents a question does not name, when it names some (`_naming`):
+#: 0.5 and 0 (none of them) gave the same recall@5 on bench/retrieval_set; a half keeps a passage that
+#: stands out elsewhere within reach.
+UNNAMED_WEIGHT = 0.5
 #: The question together with the previous one, against the question alone. With fusion k 3 the
 #: question's own first passages weigh more, so the previous turn needs more than half weight (0.5)
 #: to bring a follow-up ("and on Sundays?") back to its topic.
@@ -79,11 +87,16 @@ def retrieve(
     (an interrupted ingestion leaves chunks that are not).
     """
     listed = store.listed()
-    keywords.sync(listed, store.keyword_entries)
+    keywords.sync({doc_id: document.chunks for doc_id, document in listed.items()}, store.keyword_entries)
     if not question.strip() or not listed or k <= 0:
         return []
     depth = max(DEPTH, k)
-    queries = [question, f"{context}\n{question}"] if context.strip() else [question]
+    names = {doc_id: name_terms(document.document) for doc_id, document in listed.items() if document.kind == KIND_PDF}
+    named = named_documents(question, names)
+    searched = frozenset().union(*(names[doc_id] for doc_id in named))  # the vectors search without the names
+    queries = [without_names(question, searched)]
+    if context.strip():
+        queries.append(without_names(f"{context}\n{question}", searched))
     rankings: list[tuple[float, list[str]]] = []
     found: dict[str, tuple[StoredChunk, float]] = {}  # chunk id -> chunk, cosine similarity
     vectors = embedder.embed(queries) if mode != "keyword" else np.zeros((0, 0), dtype=np.float32)
@@ -102,7 +115,7 @@ def retrieve(
         trust = keywords.matched_share(query_terms, hits[0][0]) if hits else 1.0
         rankings.append((KEYWORD_WEIGHT * trust, [chunk_id for chunk_id, _ in hits]))
     query_vectors = functools.cache(lambda: vectors if len(vectors) else embedder.embed(queries))
-    chosen = _one_per_page(_fuse(rankings), found, keywords, store, query_vectors, set(terms(question)), k)
+    chosen = _one_per_page(_fuse(rankings, named), found, keywords, store, query_vectors, set(terms(question)), k)
     return [
         passage for passage, chunk, similarity in chosen
         if similarity >= min_score or (mode != "vector" and _coverage(query_terms, chunk) >= MIN_KEYWORD_COVERAGE)
@@ -172,12 +185,19 @@ def _weighted_terms(question: str, context: str) -> dict[str, float]:
     return weighted
 
 
-def _fuse(rankings: Sequence[tuple[float, list[str]]]) -> list[str]:
-    """Weighted reciprocal rank fusion of several rankings of chunk ids, best first."""
+def _fuse(rankings: Sequence[tuple[float, list[str]]], named: set[str] = frozenset()) -> list[str]:
+    """Weighted reciprocal rank fusion of several rankings of chunk ids, best first.
+
+    When the question names documents (`named`, doc ids), the others' passages count `UNNAMED_WEIGHT`.
+    """
     scores: dict[str, float] = {}
     for weight, ranking in rankings:
         for rank, chunk_id in enumerate(ranking, 1):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    if named:
+        for chunk_id in scores:
+            if document_of(chunk_id) not in named:
+                scores[chunk_id] *= UNNAMED_WEIGHT
     return sorted(scores, key=lambda chunk_id: -scores[chunk_id])
 
 

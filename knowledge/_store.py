@@ -39,6 +39,13 @@ class StoredChunk:
 
 
 @dataclass(frozen=True)
+class ListedDocument:
+    chunks: int
+    document: str  # file name or artifact title
+    kind: str  # "pdf" or "artifact"
+
+
+@dataclass(frozen=True)
 class Hit:
     id: str
     text: str
@@ -48,6 +55,11 @@ class Hit:
 
 def chunk_id(doc_id: str, index: int) -> str:
     return f"{doc_id}-{index}"
+
+
+def document_of(chunk: str) -> str:
+    """The doc id of a `chunk_id`."""
+    return chunk.rpartition("-")[0]
 
 
 class WriterLock:
@@ -123,9 +135,12 @@ class ProjectStore:
             return []
         return [dict(m) for m in manifest.get(include=["metadatas"])["metadatas"] or []]
 
-    def listed(self) -> dict[str, int]:
-        """The documents of the manifest with their chunk counts (what retrieval may return)."""
-        return {str(info["doc_id"]): int(info["chunks"]) for info in self.documents()}
+    def listed(self) -> dict[str, ListedDocument]:
+        """The documents of the manifest by id (what retrieval may return), in one read."""
+        return {
+            str(info["doc_id"]): ListedDocument(int(info["chunks"]), str(info["document"]), str(info["kind"]))
+            for info in self.documents()
+        }
 
     def add_chunks(self, chunks: list[StoredChunk], vectors: np.ndarray) -> None:
         """Write chunks of a document not yet listed: retrieval ignores them until `list_document`."""

@@ -53,6 +53,14 @@ async def test_retrieval_on_a_real_manual_cites_the_right_page(kb: KnowledgeBase
     assert "Create" in passages[0].text
 
 
+async def test_a_question_naming_a_document_is_answered_from_it(kb: KnowledgeBase):
+    for name, liquid in [("dishwasher.pdf", "warm water"), ("compressor.pdf", "light machine oil")]:
+        await kb.ingest_pdf("p1", "alice", name, make_pdf([f"Before the first start, prime the pump with {liquid}."]))
+    for question, document in [("How do I prime the compressor pump?", "compressor.pdf"),
+                               ("How do I prime the dishwasher's pump?", "dishwasher.pdf")]:
+        assert (await kb.retrieve("p1", question, k=2))[0].document == document, question
+
+
 async def test_nothing_relevant_gives_no_passages(kb: KnowledgeBase):
     await kb.ingest_pdf("p1", "alice", "topics.pdf", make_pdf(TOPIC_PAGES))
     assert await kb.retrieve("p1", "Who won the football world cup in 2014?") == []

@@ -13,3 +13,9 @@ def test_the_first_passage_of_either_ranking_beats_one_both_rankings_put_third()
         vector, keyword = (on_top, sixth) if ranking_with_first_on_top == "vector" else (sixth, on_top)
         fused = _fuse([(VECTOR_WEIGHT, vector), (KEYWORD_WEIGHT, keyword)])
         assert fused.index(first) < fused.index(middle), ranking_with_first_on_top
+
+
+def test_passages_of_documents_the_question_does_not_name_count_less():
+    rankings = [(VECTOR_WEIGHT, ["other-0", "named-0"]), (KEYWORD_WEIGHT, ["other-0", "named-0"])]
+    assert _fuse(rankings) == ["other-0", "named-0"]
+    assert _fuse(rankings, {"named"}) == ["named-0", "other-0"]
