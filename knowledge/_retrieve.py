@@ -16,7 +16,7 @@ by cross-validation across the question files of bench/retrieval_set (see the RE
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,7 +185,7 @@ def _weighted_terms(question: str, context: str) -> dict[str, float]:
     return weighted
 
 
-def _fuse(rankings: Sequence[tuple[float, list[str]]], named: set[str] = frozenset()) -> list[str]:
+def _fuse(rankings: Sequence[tuple[float, list[str]]], named: Collection[str] = ()) -> list[str]:
     """Weighted reciprocal rank fusion of several rankings of chunk ids, best first.
 
     When the question names documents (`named`, doc ids), the others' passages count `UNNAMED_WEIGHT`.
