@@ -104,8 +104,7 @@ CEILING = "ceiling: subject's true mean (test labels)"
 def random_metrics(data: LabelledPrompts, seed: int = SEED) -> np.ndarray:
     """Mean (CPT50, CPT80, APGR) of `RANDOM_REPEATS` random routers."""
     rng = np.random.default_rng(seed)
-    return np.mean([_figures(evaluate(rng.random(len(data)), data.strong_score, data.weak_score))
-                    for _ in range(RANDOM_REPEATS)], axis=0)
+    return np.mean([_scored(rng.random(len(data)), data) for _ in range(RANDOM_REPEATS)], axis=0)
 
 
 def subject_ceiling(data: LabelledPrompts) -> np.ndarray:
@@ -116,12 +115,17 @@ def subject_ceiling(data: LabelledPrompts) -> np.ndarray:
     at the subject level. Adapting with a subject's labels can at most approach it from there.
     """
     groups = np.asarray(data.groups)
-    means = {group: data.target[groups == group].mean() for group in set(data.groups)}
-    return np.array([means[group] for group in data.groups])
+    means = {group: data.target[groups == group].mean() for group in np.unique(groups)}
+    return np.array([means[group] for group in groups])
 
 
 def _figures(metrics: RouterMetrics) -> np.ndarray:
     return np.array([metrics.cpt50, metrics.cpt80, metrics.apgr])
+
+
+def _scored(scores: np.ndarray, data: LabelledPrompts) -> np.ndarray:
+    """(CPT50, CPT80, APGR) of `scores` on `data`'s labels."""
+    return _figures(evaluate(scores, data.strong_score, data.weak_score))
 
 
 def domain_shift(data: LabelledPrompts, embeddings: dict[str, np.ndarray], group: list[str],
@@ -137,21 +141,17 @@ def domain_shift(data: LabelledPrompts, embeddings: dict[str, np.ndarray], group
     adapted_rows = np.concatenate([train_rows, added])
     adapted = data.subset(adapted_rows)
     adapted = dataclasses.replace(adapted, row_weight=np.where(np.isin(adapted_rows, added), DOMAIN_WEIGHT, 1.0))
-    results = {"random": np.concatenate([random_metrics(data.subset(held_rows), seed),
-                                         random_metrics(data.subset(rest), seed)])}
-    held_data, rest_data = data.subset(held_rows), data.subset(rest)
-    results[CEILING] = np.concatenate([
-        _figures(evaluate(subject_ceiling(held_data), held_data.strong_score, held_data.weak_score)),
-        _figures(evaluate(subject_ceiling(rest_data), rest_data.strong_score, rest_data.weak_score)),
-    ])
+    train_data, held_data, rest_data = data.subset(train_rows), data.subset(held_rows), data.subset(rest)
+    results = {
+        "random": np.concatenate([random_metrics(held_data, seed), random_metrics(rest_data, seed)]),
+        CEILING: np.concatenate([_scored(subject_ceiling(held_data), held_data),
+                                 _scored(subject_ceiling(rest_data), rest_data)]),
+    }
     for name, (router, kind) in ROUTERS.items():
         vectors = embeddings[kind]
-        before = router(data.subset(train_rows), vectors[train_rows], data.subset(held_rows), vectors[held_rows])
-        after = router(adapted, vectors[adapted_rows], data.subset(rest), vectors[rest])
-        results[name] = np.concatenate([
-            _figures(evaluate(before, data.strong_score[held_rows], data.weak_score[held_rows])),
-            _figures(evaluate(after, data.strong_score[rest], data.weak_score[rest])),
-        ])
+        before = router(train_data, vectors[train_rows], held_data, vectors[held_rows])
+        after = router(adapted, vectors[adapted_rows], rest_data, vectors[rest])
+        results[name] = np.concatenate([_scored(before, held_data), _scored(after, rest_data)])
     return results
 
 
