@@ -86,9 +86,9 @@ async def test_failures_until_the_next_success_are_one_outage(layer, new_user):
     thread_id = await new_thread(layer, user)
     assert layer.outage == 0
     await execute(layer, "ALTER TABLE steps RENAME TO steps_gone")
-    for text in ("first", "second"):
+    for content in ("first", "second"):
         with pytest.raises(PersistenceError):
-            await layer.create_step(message(thread_id, text))
+            await layer.create_step(message(thread_id, content))
     assert layer.outage == 1
     await execute(layer, "ALTER TABLE steps_gone RENAME TO steps")
     await layer.create_step(message(thread_id, "saved"))  # the database is back
