@@ -40,6 +40,7 @@ from knowledge import KnowledgeBase, Passage  # noqa: E402
 from knowledge._chunking import chunk_pages, encode_spans  # noqa: E402
 from embedding import shared_embedder  # noqa: E402
 from knowledge._keywords import indexed_terms, terms  # noqa: E402
+from knowledge._naming import name_terms, named_documents  # noqa: E402
 from knowledge._pdf import read_pdf  # noqa: E402
 from knowledge._retrieve import retrieve  # noqa: E402
 from knowledge._store import StoredChunk, chunk_id  # noqa: E402
@@ -165,6 +166,8 @@ async def bench_quality(kb: KnowledgeBase, path: Path) -> None:
         print(f"  {split}: {len(answerable)} questions with a gold page, {len(unrelated)} unrelated")
         for label, variant in ranks.items() if answerable else ():
             print(f"    {label:<30} {quality([variant[i] for i in answerable])}")
+        for group, members in _by_naming(questions, answerable).items():
+            print(f"    {group} ({len(members)}): hybrid {quality([ranks['hybrid (the app)'][i] for i in members])}")
         refused = sum(not found[i] for i in unrelated)
         print(f"    nothing relevant: {refused}/{len(unrelated)} unrelated questions so (good),"
               f" {sum(not found[i] for i in answerable)}/{len(answerable)} answerable ones so (bad)")
@@ -173,6 +176,23 @@ async def bench_quality(kb: KnowledgeBase, path: Path) -> None:
                   f" median {statistics.median(best[i] for i in answerable):.2f};"
                   f" unrelated: median {statistics.median(best[i] for i in unrelated):.2f}"
                   f" max {max(best[i] for i in unrelated):.2f}")
+
+
+def _by_naming(questions: list[dict], answerable: list[int]) -> dict[str, list[int]]:
+    """The answerable questions that name their own manual ("in gnuplot, ...") and those that name none.
+
+    The naming rule (`knowledge._naming`) helps only the first kind, so a figure means little without
+    knowing how many of each a question file holds. Questions naming another manual count in neither.
+    """
+    names = {name: name_terms(name) for name in MANUALS}
+    groups: dict[str, list[int]] = {"naming their manual": [], "naming no manual": []}
+    for i in answerable:
+        named = named_documents(questions[i]["question"], names)
+        if named == {questions[i]["document"]}:
+            groups["naming their manual"].append(i)
+        elif not named:
+            groups["naming no manual"].append(i)
+    return {group: members for group, members in groups.items() if members}
 
 
 async def _best_score(kb: KnowledgeBase, question: str) -> float:
