@@ -17,10 +17,8 @@ from embedding import Embedder
 from knowledge._errors import KnowledgeError
 from knowledge._pdf import read_pdf
 from knowledge._keywords import indexed_terms
-from knowledge._store import ProjectStore, StoredChunk, chunk_id
+from knowledge._store import KIND_ARTIFACT, KIND_PDF, ProjectStore, StoredChunk, chunk_id
 
-KIND_PDF = "pdf"
-KIND_ARTIFACT = "artifact"
 # Chunks embedded before their write is handed to the writer thread: Chroma costs more per chunk
 # in smaller writes (1,899 chunks: 1.8 s of CPU in parts of 512, 2.0-2.3 s of 128, 2.9-3.3 s of 32).
 WRITE_CHUNKS = 256

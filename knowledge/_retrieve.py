@@ -23,10 +23,9 @@ import numpy as np
 
 from embedding import Embedder
 from knowledge._chunking import Chunk, decode_spans
-from knowledge._ingest import KIND_PDF
 from knowledge._keywords import ProjectKeywords, terms
 from knowledge._naming import name_terms, named_documents, without_names
-from knowledge._store import ProjectStore, StoredChunk, document_of
+from knowledge._store import KIND_PDF, ProjectStore, StoredChunk, document_of
 
 #: Candidates taken from each ranking before fusion.
 DEPTH = 40

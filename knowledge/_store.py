@@ -29,6 +29,9 @@ from settings import Settings
 LOCK_FILE = "hybrid-chat-writer.lock"
 _READ_ATTEMPTS = 3
 _MANIFEST_VECTOR = [1.0]  # Chroma needs a vector per record; the manifest is only read by id
+#: What a document is: an uploaded PDF (pages to cite, a file name that may name it) or a saved answer.
+KIND_PDF = "pdf"
+KIND_ARTIFACT = "artifact"
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class StoredChunk:
 class ListedDocument:
     chunks: int
     document: str  # file name or artifact title
-    kind: str  # "pdf" or "artifact"
+    kind: str  # KIND_PDF or KIND_ARTIFACT
 
 
 @dataclass(frozen=True)
