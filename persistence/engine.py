@@ -62,13 +62,6 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def configure_engine(engine: AsyncEngine) -> AsyncEngine:
-    """Install the SQLite pragmas on an engine (no-op for PostgreSQL)."""
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
-
-
 def ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder (a fresh DATA_DIR)."""
     parsed = make_url(url)
@@ -77,10 +70,12 @@ def ensure_sqlite_folder(url: str) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url` with the SQLite pragmas."""
+    """An async engine for `url`: a kept pool; SQLite's pragmas on every connection, PostgreSQL's pre-ping."""
     ensure_sqlite_folder(url)
-    return configure_engine(create_async_engine(
-        url, pool_pre_ping=not is_sqlite(url), pool_size=POOL_SIZE, max_overflow=0))
+    engine = create_async_engine(url, pool_pre_ping=not is_sqlite(url), pool_size=POOL_SIZE, max_overflow=0)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
