@@ -10,7 +10,8 @@ Quality: the questions of bench/retrieval_set/questions.jsonl or `--questions FI
 a line: question, document, page, split; three Debian manuals, read at their /usr/share/doc
 paths; `make test` installs the packages), per split and overall, against the whole pipeline
 (read, structure-aware chunks, embeddings, keyword index), for vector only, keyword (BM25) only
-and hybrid retrieval; the baseline is plain BM25 (the bm25s library) over whole pages.
+and hybrid retrieval (hybrid also for the questions that name their manual and those that name none);
+the baseline is plain BM25 (the bm25s library) over whole pages.
 recall@1 / recall@5: share of questions whose gold page is the first / among the first five
 passages; MRR: mean of 1/rank of the first passage on the gold page (0 beyond 5). Then how the
 "nothing relevant" rule separates the unrelated questions at RETRIEVAL_MIN_SCORE.
