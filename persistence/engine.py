@@ -72,8 +72,9 @@ def ensure_sqlite_folder(url: str) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url`: a kept pool; SQLite's pragmas on every connection, PostgreSQL's pre-ping."""
     ensure_sqlite_folder(url)
-    engine = create_async_engine(url, pool_pre_ping=not is_sqlite(url), pool_size=POOL_SIZE, max_overflow=0)
-    if is_sqlite(url):
+    sqlite = is_sqlite(url)
+    engine = create_async_engine(url, pool_pre_ping=not sqlite, pool_size=POOL_SIZE, max_overflow=0)
+    if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
